@@ -1,0 +1,56 @@
+# The README's commands. `make demo` and `make test` are the two a newcomer needs.
+VENV ?= .venv
+BIN := $(VENV)/bin
+HAFAN := $(BIN)/hafan
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test venv lint typecheck assets messages bench bench-briefing serve clean
+
+$(STAMP): pyproject.toml
+	@PY=$$(bash scripts/find-python.sh) && echo "Using $$PY" && \
+	  { [ -x $(BIN)/python ] && $(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' || { rm -rf $(VENV); $$PY -m venv $(VENV); }; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	@mkdir -p var
+	$(HAFAN) migrate --noinput
+	$(HAFAN) demo_data --if-empty
+	@$(HAFAN) demo_logins
+	$(HAFAN) runserver 127.0.0.1:8000
+
+serve: $(STAMP)
+	$(HAFAN) runserver 127.0.0.1:8000
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy hafan config
+	$(HAFAN) makemigrations --check --dry-run
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy hafan config
+
+assets:
+	bash scripts/build-assets.sh
+
+messages: $(STAMP)
+	cd hafan && ../$(HAFAN) makemessages -l cy --no-obsolete --add-location file && ../$(HAFAN) compilemessages -l cy
+
+bench: bench-briefing
+
+bench-briefing: $(STAMP)
+	$(HAFAN) bench_briefing
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

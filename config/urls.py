@@ -1,0 +1,26 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from hafan.core.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+    # Staff accounts, agencies and the service directory only: no child's record is in the admin.
+    path("admin/", admin.site.urls),
+]
+
+urlpatterns += i18n_patterns(
+    path("", include("hafan.core.urls")),
+    path("accounts/", include("hafan.accounts.urls")),
+    path("episodes/", include("hafan.episodes.urls")),
+    path("debriefs/", include("hafan.debriefs.urls")),
+    path("referrals/", include("hafan.referrals.urls")),
+    path("dashboard/", include("hafan.analytics.urls")),
+    path("audit/", include("hafan.sharing.urls")),
+    prefix_default_language=False,
+)
+
+handler404 = "hafan.core.views.not_found"

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from hafan.agencies.models import Agency
+from hafan.core.vocabulary import AgencyKind
+
+
+def partner_councils() -> QuerySet[Agency]:
+    return Agency.objects.filter(kind=AgencyKind.COUNCIL, in_partnership=True).order_by("name_en")

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from hafan.sharing import policy
+from hafan.sharing.access import actor_for
+
+
+def hafan(request: HttpRequest) -> dict[str, Any]:
+    """What every page's layout needs: the partnership's name and what the navigation may offer."""
+    actor = actor_for(getattr(request, "user", None))
+    return {
+        "partnership_name": settings.HAFAN_PARTNERSHIP_NAME,
+        "nav": {
+            "episodes": policy.is_casework(actor),
+            "report": policy.can_report_episode(actor),
+            "debriefs": policy.is_debrief_worker(actor),
+            "dashboard": policy.can_view_dashboard(actor),
+            "audit": policy.can_view_audit_trail(actor),
+        },
+    }

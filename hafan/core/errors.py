@@ -1,0 +1,21 @@
+"""Domain errors. Services raise these; views and the API turn them into responses."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+
+class HafanError(Exception):
+    """Base class for errors a user can act on."""
+
+
+class NotFoundOrNoAccess(Http404):
+    """The record does not exist or the user may not see it: the two are indistinguishable on purpose."""
+
+
+class NotPermitted(HafanError):
+    """The user may see the record but may not do this to it."""
+
+
+class InvalidAction(HafanError):
+    """The action does not fit the record's state (e.g. recording a return for a closed episode)."""

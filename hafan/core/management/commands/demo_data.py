@@ -1,0 +1,59 @@
+"""`hafan demo_data`: fills an empty database with a seeded synthetic Gwent (docs/demo-data.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from hafan.demo.generator import generate
+from hafan.people.models import Child
+
+
+class Command(BaseCommand):
+    help = "Generate three years of synthetic children, agency records and missing episodes for the demo."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--seed", type=int, default=2013, help="Random seed: same seed, size and day, same data."
+        )
+        parser.add_argument(
+            "--children", type=int, default=600, help="How many children go missing over the period."
+        )
+        parser.add_argument("--years", type=int, default=3, help="How many years of history, ending today.")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing if the database already holds any child (for `make demo`).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if Child.objects.exists():
+            if options["if_empty"]:
+                self.stdout.write("Demo data not generated: the database already holds children.")
+                return
+            # The generator builds one consistent history; adding a second on top would re-point agency records.
+            raise CommandError(
+                "The database already holds children. Use an empty database, or pass --if-empty."
+            )
+        if options["children"] < 1 or options["years"] < 1:
+            raise CommandError("--children and --years must be at least 1.")
+        self.stdout.write(
+            f"Generating {options['children']} children over {options['years']} years (seed {options['seed']})..."
+        )
+        summary = generate(seed=options["seed"], children=options["children"], years=options["years"])
+        rows = [
+            ("children", summary.children),
+            ("episodes", summary.episodes),
+            ("  still missing", summary.open_episodes),
+            ("risk assessments", summary.risk_assessments),
+            ("source records", summary.source_records),
+            ("facts", summary.facts),
+            ("response plans", summary.response_plans),
+            ("debriefs", summary.debriefs),
+            ("  awaiting an offer", summary.debriefs_awaiting),
+            ("referrals", summary.referrals),
+        ]
+        for label, value in rows:
+            self.stdout.write(f"  {label:<22}{value:>7}")
+        self.stdout.write(self.style.SUCCESS(f"Done in {summary.seconds} seconds."))

@@ -1,0 +1,88 @@
+"""Missing episodes: reported -> graded -> found/returned -> safe and well check -> debrief -> closed."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from hafan.core.models import HafanModel
+
+
+class EpisodeCategory(models.TextChoices):
+    MISSING_FROM_HOME = "missing_from_home", _("Missing from home")
+    MISSING_FROM_CARE = "missing_from_care", _("Missing from care")
+    AWAY_FROM_PLACEMENT = "away_from_placement", _("Away from placement without authorisation")
+    # "Absent" was abolished in 2017; kept only so that old records can be read.
+    ABSENT_LEGACY = "absent_legacy", _("Absent (legacy category, no longer used)")
+
+
+REPORTABLE_CATEGORIES = [c for c in EpisodeCategory if c != EpisodeCategory.ABSENT_LEGACY]
+
+
+class EpisodeStatus(models.TextChoices):
+    MISSING = "missing", _("Missing")
+    RETURNED = "returned", _("Found or returned")
+    CLOSED = "closed", _("Closed")
+
+
+class FoundBy(models.TextChoices):
+    POLICE = "police", _("Police")
+    CARER = "carer", _("Parent or carer")
+    SELF = "self", _("Returned by themselves")
+    AGENCY = "agency", _("Another agency")
+    PUBLIC = "public", _("Member of the public")
+
+
+class Episode(HafanModel):
+    reference = models.CharField(
+        max_length=32, unique=True, help_text=_("The hub's reference for the episode.")
+    )
+    child = models.ForeignKey("people.Child", on_delete=models.PROTECT, related_name="episodes")
+    council = models.ForeignKey(
+        "agencies.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The responsible council when the episode was reported."),
+    )
+    category = models.CharField(max_length=32, choices=EpisodeCategory.choices)
+    status = models.CharField(max_length=16, choices=EpisodeStatus.choices, default=EpisodeStatus.MISSING)
+    reported_at = models.DateTimeField()
+    reporter_name = models.CharField(max_length=200, help_text=_("Who reported the child missing."))
+    reporter_organisation = models.CharField(max_length=200, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    last_seen_at = models.DateTimeField()
+    last_seen_place = models.CharField(max_length=300)
+    circumstances = models.TextField(blank=True)
+    clothing = models.TextField(blank=True)
+
+    returned_at = models.DateTimeField(null=True, blank=True)
+    found_where = models.CharField(max_length=300, blank=True)
+    found_by = models.CharField(max_length=16, choices=FoundBy.choices, blank=True)
+    harm_suffered = models.BooleanField(null=True, blank=True)
+    harm_details = models.TextField(blank=True)
+    safe_and_well_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("The police's own check on return; not the independent debrief.")
+    )
+    safe_and_well_by = models.CharField(max_length=200, blank=True)
+    safe_and_well_notes = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        indexes = [models.Index(fields=["child", "reported_at"]), models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def duration(self) -> datetime.timedelta | None:
+        if self.returned_at is None:
+            return None
+        return self.returned_at - self.reported_at

@@ -1,0 +1,144 @@
+"""Children: one hub identity each, and the source records every agency holds about them."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from hafan.core.models import HafanModel
+from hafan.core.vocabulary import FactCategory, RiskGrade
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    UNKNOWN = "unknown", _("Not known")
+
+
+class Child(HafanModel):
+    """The hub's identity for one child, to which every agency's source records are linked."""
+
+    given_name = models.CharField(_("given name"), max_length=100)
+    family_name = models.CharField(_("family name"), max_length=100)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    responsible_council = models.ForeignKey(
+        "agencies.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_(
+            "The council responsible for the child (for a looked-after child placed elsewhere, not the host)."
+        ),
+    )
+    first_language = models.CharField(
+        max_length=2, choices=[("en", "English"), ("cy", "Cymraeg")], default="en"
+    )
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        verbose_name_plural = _("children")
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def age_on(self, day: datetime.date) -> int | None:
+        if self.date_of_birth is None:
+            return None
+        dob = self.date_of_birth
+        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+class SourceRecord(HafanModel):
+    """What one agency's system holds about the child, as that system spells it."""
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="source_records")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="source_records")
+    system = models.CharField(max_length=100, help_text=_("The agency's system the record came from."))
+    local_id = models.CharField(max_length=100, help_text=_("The record's identifier in that system."))
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    other_names = models.CharField(max_length=200, blank=True, help_text=_("Nicknames and other names used."))
+    date_of_birth = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    address = models.CharField(max_length=300, blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    nhs_number = models.CharField(max_length=10, blank=True, db_index=True)
+    upn = models.CharField(max_length=13, blank=True, db_index=True)
+    recorded_on = models.DateField(help_text=_("When the agency last updated the record."))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "system", "local_id"], name="source_record_unique_local_id"
+            )
+        ]
+        indexes = [models.Index(fields=["family_name", "date_of_birth"])]
+
+    def __str__(self) -> str:
+        return f"{self.agency.code}/{self.system}/{self.local_id}"
+
+
+class Fact(HafanModel):
+    """One thing an agency knows about a child, with where it came from and when (provenance)."""
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="facts")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    source_record = models.ForeignKey(
+        SourceRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="facts"
+    )
+    debrief = models.ForeignKey(
+        "debriefs.Debrief",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="shared_facts",
+        help_text=_("Set when the fact was learnt in a debrief and shared back to the hub."),
+    )
+    category = models.CharField(max_length=32, choices=FactCategory.choices)
+    summary = models.TextField()
+    recorded_on = models.DateField(help_text=_("When the source recorded it."))
+    source = models.CharField(
+        max_length=200, help_text=_("Who supplied it: system and reference, or debrief.")
+    )
+
+    class Meta:
+        ordering = ["category", "-recorded_on"]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {self.summary[:40]}"
+
+
+class ResponsePlan(HafanModel):
+    """The team's agreed plan for the child's next episode. The newest plan is the one in force."""
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="response_plans")
+    plan = models.TextField(
+        help_text=_("What carers, police and others do the next time the child is missing.")
+    )
+    treat_as_grade = models.CharField(
+        max_length=16,
+        choices=RiskGrade.choices,
+        blank=True,
+        help_text=_("The lowest risk grade to start from, e.g. always treat as high risk."),
+    )
+    agreed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agreed_at = models.DateTimeField()
+    social_worker_agreed = models.BooleanField(
+        default=False, help_text=_("Where the child has a social worker, that worker must agree the plan.")
+    )
+    review_due = models.DateField()
+
+    class Meta:
+        ordering = ["-agreed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Plan for {self.child} ({self.agreed_at:%Y-%m-%d})"

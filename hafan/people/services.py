@@ -1,0 +1,255 @@
+"""Writes about children: matching a report to a hub identity, agency records, facts and response plans."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hafan.agencies.models import Agency
+from hafan.core.errors import NotPermitted
+from hafan.core.vocabulary import FactCategory, Purpose, RiskGrade
+from hafan.people.identifiers import nhs_number_is_valid, normalise_nhs_number, normalise_upn, upn_is_valid
+from hafan.people.models import Child, Fact, ResponsePlan, Sex, SourceRecord
+from hafan.sharing import policy
+from hafan.sharing.access import actor_for
+from hafan.sharing.audit import audit_record
+from hafan.sharing.models import AuditAction
+
+
+@dataclass(frozen=True)
+class PersonDetails:
+    """A person as an agency or a reporter describes them."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: datetime.date | None = None
+    sex: str = Sex.UNKNOWN
+    other_names: str = ""
+    address: str = ""
+    postcode: str = ""
+    nhs_number: str = ""
+    upn: str = ""
+
+    def cleaned(self) -> PersonDetails:
+        errors: dict[str, str] = {}
+        given, family = self.given_name.strip(), self.family_name.strip()
+        if not given:
+            errors["given_name"] = _("Enter the child's given name.")
+        if not family:
+            errors["family_name"] = _("Enter the child's family name.")
+        nhs = normalise_nhs_number(self.nhs_number)
+        if nhs and not nhs_number_is_valid(nhs):
+            errors["nhs_number"] = _("The NHS number is not valid: check all 10 digits.")
+        upn = normalise_upn(self.upn)
+        if upn and not upn_is_valid(upn):
+            errors["upn"] = _("The unique pupil number is not valid: check all 13 characters.")
+        if self.date_of_birth and self.date_of_birth > timezone.localdate():
+            errors["date_of_birth"] = _("The date of birth must be in the past.")
+        if self.sex not in Sex.values:
+            errors["sex"] = _("Choose a valid sex.")
+        if errors:
+            raise ValidationError(errors)
+        return PersonDetails(
+            given_name=given,
+            family_name=family,
+            date_of_birth=self.date_of_birth,
+            sex=self.sex,
+            other_names=self.other_names.strip(),
+            address=self.address.strip(),
+            postcode=self.postcode.strip().upper(),
+            nhs_number=nhs,
+            upn=upn,
+        )
+
+
+def child_find_match(details: PersonDetails) -> Child | None:
+    """Interim matching until identity resolution lands: a valid identifier, else exact name + date of birth.
+
+    Returns None when no child matches, or when the evidence points at more than one child (a false merge
+    is worse than a miss).
+    """
+    for field in ("nhs_number", "upn"):
+        value = getattr(details, field)
+        if value:
+            ids = set(SourceRecord.objects.filter(**{field: value}).values_list("child_id", flat=True))
+            if len(ids) == 1:
+                return Child.objects.get(pk=ids.pop())
+            if len(ids) > 1:
+                return None
+    if details.date_of_birth is None:
+        return None
+    ids = set(
+        SourceRecord.objects.filter(
+            given_name__iexact=details.given_name,
+            family_name__iexact=details.family_name,
+            date_of_birth=details.date_of_birth,
+        ).values_list("child_id", flat=True)
+    )
+    ids |= set(
+        Child.objects.filter(
+            given_name__iexact=details.given_name,
+            family_name__iexact=details.family_name,
+            date_of_birth=details.date_of_birth,
+        ).values_list("id", flat=True)
+    )
+    # Two valid identifiers that disagree mean two different children, however alike their names.
+    for field in ("nhs_number", "upn"):
+        value = getattr(details, field)
+        if value:
+            conflicting = (
+                SourceRecord.objects.filter(child_id__in=ids).exclude(**{field: ""}).exclude(**{field: value})
+            )
+            ids -= set(conflicting.values_list("child_id", flat=True))
+    return Child.objects.get(pk=ids.pop()) if len(ids) == 1 else None
+
+
+@transaction.atomic
+def child_create(
+    *, details: PersonDetails, actor: Any, purpose: Purpose, responsible_council: Agency | None = None
+) -> Child:
+    details = details.cleaned()
+    child = Child.objects.create(
+        given_name=details.given_name,
+        family_name=details.family_name,
+        date_of_birth=details.date_of_birth,
+        sex=details.sex,
+        responsible_council=responsible_council,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        purpose=purpose,
+        target_type="child",
+        target_id=child.public_id,
+        child_public_id=child.public_id,
+    )
+    return child
+
+
+@transaction.atomic
+def source_record_upsert(
+    *,
+    child: Child,
+    agency: Agency,
+    system: str,
+    local_id: str,
+    details: PersonDetails,
+    recorded_on: datetime.date,
+    actor: Any,
+    purpose: Purpose = Purpose.AGENCY_FEED,
+) -> SourceRecord:
+    """Creates or refreshes what `agency` holds about `child` under its own local id."""
+    details = details.cleaned()
+    if not system.strip() or not local_id.strip():
+        raise ValidationError({"local_id": _("A source record needs its system and local id.")})
+    values = {
+        "child": child,
+        "given_name": details.given_name,
+        "family_name": details.family_name,
+        "other_names": details.other_names,
+        "date_of_birth": details.date_of_birth,
+        "sex": details.sex,
+        "address": details.address,
+        "postcode": details.postcode,
+        "nhs_number": details.nhs_number,
+        "upn": details.upn,
+        "recorded_on": recorded_on,
+    }
+    record, created = SourceRecord.objects.update_or_create(
+        agency=agency, system=system.strip(), local_id=local_id.strip(), defaults=values
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
+        purpose=purpose,
+        target_type="source_record",
+        target_id=record.public_id,
+        child_public_id=child.public_id,
+        detail={"agency": agency.code, "system": record.system, "local_id": record.local_id},
+    )
+    return record
+
+
+@transaction.atomic
+def fact_add(
+    *,
+    child: Child,
+    agency: Agency,
+    category: FactCategory,
+    summary: str,
+    recorded_on: datetime.date,
+    source: str,
+    actor: Any,
+    purpose: Purpose = Purpose.AGENCY_FEED,
+    source_record: SourceRecord | None = None,
+    debrief: Any = None,
+) -> Fact:
+    if category not in FactCategory.values:
+        raise ValidationError({"category": _("Unknown fact category %(value)s.") % {"value": category}})
+    if not summary.strip():
+        raise ValidationError({"summary": _("A fact needs a summary.")})
+    if not source.strip():
+        raise ValidationError({"source": _("Every fact records who supplied it.")})
+    fact = Fact.objects.create(
+        child=child,
+        agency=agency,
+        category=category,
+        summary=summary.strip(),
+        recorded_on=recorded_on,
+        source=source.strip(),
+        source_record=source_record,
+        debrief=debrief,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        purpose=purpose,
+        target_type="fact",
+        target_id=fact.public_id,
+        child_public_id=child.public_id,
+        detail={"category": category, "agency": agency.code},
+    )
+    return fact
+
+
+@transaction.atomic
+def response_plan_agree(
+    *,
+    child: Child,
+    agreed_by: Any,
+    plan: str,
+    treat_as_grade: RiskGrade | str = "",
+    social_worker_agreed: bool,
+    review_due: datetime.date,
+    agreed_at: datetime.datetime | None = None,
+) -> ResponsePlan:
+    if not policy.can_agree_response_plan(actor_for(agreed_by)):
+        raise NotPermitted(_("Only hub police staff and social workers agree response plans."))
+    if not plan.strip():
+        raise ValidationError({"plan": _("Describe the response plan.")})
+    if treat_as_grade and treat_as_grade not in RiskGrade.values:
+        raise ValidationError({"treat_as_grade": _("Choose a valid risk grade.")})
+    response_plan = ResponsePlan.objects.create(
+        child=child,
+        plan=plan.strip(),
+        treat_as_grade=treat_as_grade,
+        agreed_by=agreed_by,
+        agreed_at=agreed_at or timezone.now(),
+        social_worker_agreed=social_worker_agreed,
+        review_due=review_due,
+    )
+    audit_record(
+        actor=agreed_by,
+        action=AuditAction.CREATE,
+        purpose=Purpose.PLANNING,
+        target_type="response_plan",
+        target_id=response_plan.public_id,
+        child_public_id=child.public_id,
+    )
+    return response_plan

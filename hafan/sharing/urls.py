@@ -1,0 +1,8 @@
+from django.urls import path
+
+from hafan.sharing import views
+
+app_name = "sharing"
+urlpatterns = [
+    path("", views.audit, name="audit"),
+]

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Rebuild Hafan's vendored front-end assets from the pinned npm packages
+# (package.json / package-lock.json). The outputs are committed, so running
+# the app never needs node; run this (or `make assets`) after changing
+# assets/scss/ or bumping a version.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ ! -d node_modules ]; then
+  # --ignore-scripts: nothing here needs an install script (sass's optional
+  # @parcel/watcher only serves --watch).
+  npm ci --ignore-scripts --no-audit --no-fund
+fi
+
+GOVUK=node_modules/govuk-frontend/dist/govuk
+VENDOR=hafan/static/vendor
+
+# 1. Stylesheet (GOV.UK Frontend + Hafan rules, arial, no GDS Transport).
+mkdir -p hafan/static/hafan
+npx sass --no-source-map --style=compressed --load-path=node_modules \
+  assets/scss/hafan.scss hafan/static/hafan/hafan.css
+
+if grep -q "GDS Transport" hafan/static/hafan/hafan.css; then
+  echo "build-assets: hafan.css references GDS Transport" >&2
+  exit 1
+fi
+
+# 2. GOV.UK Frontend JS (an ES module exporting initAll). The .map is copied
+# too because the file ends with a sourceMappingURL comment, which Django's
+# ManifestStaticFilesStorage resolves at collectstatic time.
+rm -rf "$VENDOR/govuk-frontend"
+mkdir -p "$VENDOR/govuk-frontend"
+cp "$GOVUK/govuk-frontend.min.js" "$GOVUK/govuk-frontend.min.js.map" \
+  "$VENDOR/govuk-frontend/"
+
+# 3. GOV.UK Frontend images. Every file upstream ships in assets/images is
+# GOV.UK branding (crown favicon.ico/.svg, crown govuk-icon-*.png and
+# govuk-icon-mask.svg, the Royal Arms govuk-crest.svg, the GOV.UK Open Graph
+# image), and hafan.css references none of them (see
+# assets/scss/_url-handlers.scss), so none is copied. Add a file here only if
+# the compiled CSS starts to reference a non-branded image.
+KEEP_IMAGES=()
+if [ "${#KEEP_IMAGES[@]}" -gt 0 ]; then
+  mkdir -p "$VENDOR/govuk-frontend/assets/images"
+  for img in "${KEEP_IMAGES[@]}"; do
+    cp "$GOVUK/assets/images/$img" "$VENDOR/govuk-frontend/assets/images/"
+  done
+fi
+# Fail if the CSS points at an image that is not vendored.
+for url in $(grep -o 'url([^)]*)' hafan/static/hafan/hafan.css | sed -E 's/^url\(["'\'']?//; s/["'\'']?\)$//' | sort -u); do
+  case "$url" in
+    data:*) ;;
+    /static/*)
+      if [ ! -f "hafan/static/${url#/static/}" ]; then
+        echo "build-assets: hafan.css references missing $url" >&2
+        exit 1
+      fi ;;
+    *) echo "build-assets: unexpected url($url) in hafan.css" >&2; exit 1 ;;
+  esac
+done
+
+# 4. htmx, pinned to 2.0.11 (the file name carries the version).
+HTMX_VERSION=$(node -p 'require("./node_modules/htmx.org/package.json").version')
+if [ "$HTMX_VERSION" != "2.0.11" ]; then
+  echo "build-assets: expected htmx.org 2.0.11, found $HTMX_VERSION" >&2
+  exit 1
+fi
+rm -rf "$VENDOR/htmx"
+mkdir -p "$VENDOR/htmx"
+cp node_modules/htmx.org/dist/htmx.min.js "$VENDOR/htmx/htmx-2.0.11.min.js"
+
+# 5. axe-core for the browser accessibility tests.
+mkdir -p tests/browser/vendor
+cp node_modules/axe-core/axe.min.js tests/browser/vendor/axe.min.js
+
+echo "build-assets: done"
+ls -l hafan/static/hafan/hafan.css "$VENDOR"/govuk-frontend/govuk-frontend.min.js \
+  "$VENDOR"/htmx/htmx-2.0.11.min.js tests/browser/vendor/axe.min.js

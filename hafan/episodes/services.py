@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +36,18 @@ def _next_reference(reported_at: datetime.datetime) -> str:
     )
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:06d}"
+
+
+def _create_with_next_reference(*, reported_at: datetime.datetime, fields: dict[str, Any]) -> Episode:
+    """Two reports made at the same moment could both pick the next number; the unique constraint
+    refuses the second, which then takes the number after (in a savepoint, so nothing else is lost)."""
+    for _attempt in range(10):
+        try:
+            with transaction.atomic():
+                return Episode.objects.create(reference=_next_reference(reported_at), **fields)
+        except IntegrityError:
+            continue
+    raise InvalidAction(_("Could not allocate an episode reference: try again."))
 
 
 @transaction.atomic
@@ -92,20 +104,20 @@ def episode_report(
         matched.responsible_council = council
         matched.save(update_fields=["responsible_council", "updated_at"])
 
-    episode = Episode.objects.create(
-        reference=_next_reference(reported_at),
-        child=matched,
-        council=council or matched.responsible_council,
-        category=category,
-        reported_at=reported_at,
-        reporter_name=reporter_name.strip(),
-        reporter_organisation=reporter_organisation.strip(),
-        reported_by=reported_by,
-        last_seen_at=last_seen_at,
-        last_seen_place=last_seen_place.strip(),
-        circumstances=circumstances.strip(),
-        clothing=clothing.strip(),
-    )
+    fields = {
+        "child": matched,
+        "council": council or matched.responsible_council,
+        "category": category,
+        "reported_at": reported_at,
+        "reporter_name": reporter_name.strip(),
+        "reporter_organisation": reporter_organisation.strip(),
+        "reported_by": reported_by,
+        "last_seen_at": last_seen_at,
+        "last_seen_place": last_seen_place.strip(),
+        "circumstances": circumstances.strip(),
+        "clothing": clothing.strip(),
+    }
+    episode = _create_with_next_reference(reported_at=reported_at, fields=fields)
     # The report itself is a source of the child's details, kept like any agency's record.
     source_record_upsert(
         child=matched,

@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 HAFAN := $(BIN)/hafan
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test venv lint typecheck assets messages bench bench-briefing serve clean
+.PHONY: demo test venv lint typecheck assets messages bench bench-briefing bench-linkage serve clean
 
 $(STAMP): pyproject.toml
 	@PY=$$(bash scripts/find-python.sh) && echo "Using $$PY" && \
@@ -47,10 +47,13 @@ assets:
 messages: $(STAMP)
 	cd hafan && ../$(HAFAN) makemessages -l cy --no-obsolete --add-location file && ../$(HAFAN) compilemessages -l cy
 
-bench: bench-briefing
+bench: bench-briefing bench-linkage
 
 bench-briefing: $(STAMP)
 	$(HAFAN) bench_briefing
+
+bench-linkage: $(STAMP)
+	$(HAFAN) bench_linkage
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

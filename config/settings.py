@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "hafan.debriefs",
     "hafan.referrals",
     "hafan.analytics",
+    "hafan.linkage",
 ]
 
 MIDDLEWARE = [
@@ -161,6 +162,10 @@ TASKS = {
 HAFAN_REPEAT_MISSING_EPISODES = env_int("HAFAN_REPEAT_MISSING_EPISODES", 3)
 HAFAN_REPEAT_MISSING_DAYS = env_int("HAFAN_REPEAT_MISSING_DAYS", 90)
 HAFAN_DEBRIEF_DEADLINE_HOURS = env_int("HAFAN_DEBRIEF_DEADLINE_HOURS", 72)
+# Identity resolution (docs/adr/0003-linkage.md): pairs at or above the upper probability link
+# automatically, pairs between the two go to the review queue, pairs below do not link.
+HAFAN_LINK_UPPER = float(env_str("HAFAN_LINK_UPPER", default="0.95"))
+HAFAN_LINK_LOWER = float(env_str("HAFAN_LINK_LOWER", default="0.80"))
 HAFAN_PARTNERSHIP_NAME = env_str("HAFAN_PARTNERSHIP_NAME", default="Gwent Missing Children Hub")
 
 LOGGING = {

@@ -20,6 +20,7 @@ urlpatterns += i18n_patterns(
     path("referrals/", include("hafan.referrals.urls")),
     path("dashboard/", include("hafan.analytics.urls")),
     path("audit/", include("hafan.sharing.urls")),
+    path("linkage/", include("hafan.linkage.urls")),
     prefix_default_language=False,
 )
 

@@ -20,5 +20,6 @@ def hafan(request: HttpRequest) -> dict[str, Any]:
             "debriefs": policy.is_debrief_worker(actor),
             "dashboard": policy.can_view_dashboard(actor),
             "audit": policy.can_view_audit_trail(actor),
+            "identities": policy.can_manage_identities(actor),
         },
     }

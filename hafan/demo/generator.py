@@ -143,6 +143,7 @@ class GradePlan:
     assessed_at: datetime.datetime
     next_review_due: datetime.datetime
     confirm: bool
+    departs_from_plan: bool = False
 
 
 @dataclass
@@ -798,6 +799,7 @@ class _Planner:
                 rationale=self.rationale(child, index, episode, age, grade, factors) + note,
                 assessed_at=assessed,
                 next_review_due=default_next_review(RiskGrade(grade), assessed),
+                departs_from_plan=bool(floor) and GRADES.index(grade) < GRADES.index(floor),
                 confirm=rng.random() < (0.85 if episode.kind == "normal" else 0.5),
             )
         ]
@@ -1713,6 +1715,7 @@ def load_demo(
                 rationale=gp.rationale,
                 next_review_due=gp.next_review_due,
                 assessed_at=gp.assessed_at,
+                departs_from_plan=gp.departs_from_plan,
             )
             if gp.confirm:
                 risk_grade_confirm(assessment=assessment, supervisor=supervisor)

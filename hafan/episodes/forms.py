@@ -141,6 +141,12 @@ class ReportForm(GovukFormMixin, forms.Form):
         help_text=_("What the child was wearing when last seen. Write 'not known' if nobody knows."),
         error_messages=_errors(_("Describe what the child was wearing, or write 'not known'.")),
     )
+    # Drawn by linkage/_candidates.html as the possible matches panel; empty means "let the hub match".
+    existing_child = forms.UUIDField(
+        label=_("Is this a child the hub already knows?"),
+        required=False,
+        error_messages={"invalid": _("Choose a child from the list.")},
+    )
 
     def person_details(self) -> PersonDetails:
         data = self.cleaned_data

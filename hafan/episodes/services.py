@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,6 +16,7 @@ from hafan.core.errors import InvalidAction, NotPermitted
 from hafan.core.vocabulary import AgencyKind, Purpose
 from hafan.debriefs.services import debrief_offer_create
 from hafan.episodes.models import REPORTABLE_CATEGORIES, Episode, EpisodeStatus, FoundBy
+from hafan.linkage.services import possible_matches, record_match
 from hafan.people.models import Child
 from hafan.people.services import PersonDetails, child_create, child_find_match, source_record_upsert
 from hafan.sharing import policy
@@ -36,6 +38,16 @@ def _next_reference(reported_at: datetime.datetime) -> str:
     )
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:06d}"
+
+
+def _sure_model_match(details: PersonDetails) -> Child | None:
+    """The trained model's match, when it is sure (at or above the upper threshold) of exactly one child."""
+    sure = {
+        m.child.pk: m.child
+        for m in possible_matches(details.as_link_record())
+        if m.probability >= settings.HAFAN_LINK_UPPER
+    }
+    return next(iter(sure.values())) if len(sure) == 1 else None
 
 
 def _create_with_next_reference(*, reported_at: datetime.datetime, fields: dict[str, Any]) -> Episode:
@@ -94,7 +106,7 @@ def episode_report(
     if errors:
         raise ValidationError(errors)
 
-    matched = child or child_find_match(details)
+    matched = child or child_find_match(details) or _sure_model_match(details)
     matched_existing = matched is not None
     if matched is None:
         matched = child_create(
@@ -119,7 +131,7 @@ def episode_report(
     }
     episode = _create_with_next_reference(reported_at=reported_at, fields=fields)
     # The report itself is a source of the child's details, kept like any agency's record.
-    source_record_upsert(
+    hub_record = source_record_upsert(
         child=matched,
         agency=reported_by.agency,
         system=HUB_SYSTEM,
@@ -129,13 +141,16 @@ def episode_report(
         actor=reported_by,
         purpose=Purpose.MISSING_EPISODE,
     )
+    # Possible matches the model is unsure of go to the review queue (and show on the briefing).
+    record_match(record=hub_record, actor=reported_by)
+    episode.refresh_from_db()
     audit_record(
         actor=reported_by,
         action=AuditAction.CREATE,
         purpose=Purpose.MISSING_EPISODE,
         target_type="episode",
         target_id=episode.public_id,
-        child_public_id=matched.public_id,
+        child_public_id=episode.child.public_id,
         detail={"reference": episode.reference, "category": category, "matched_existing": matched_existing},
     )
     return episode

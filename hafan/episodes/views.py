@@ -42,6 +42,10 @@ from hafan.episodes.services import (
     episode_record_safe_and_well,
     episode_report,
 )
+from hafan.linkage.selectors import identity_records_for
+from hafan.linkage.views import report_candidates_context
+from hafan.people.models import Child
+from hafan.people.selectors import child_get_for_user
 from hafan.people.services import PersonDetails, response_plan_agree
 from hafan.referrals.selectors import referrals_for_child_visible_to
 from hafan.risk.forms import RiskGradeForm
@@ -96,10 +100,11 @@ def episode_list(request: HttpRequest) -> HttpResponse:
 def episode_report_view(request: HttpRequest) -> HttpResponse:
     if not policy.can_report_episode(actor_for(request.user)):
         raise NotFoundOrNoAccess
-    form = ReportForm(request.POST or None)
+    form = ReportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
+            child = _chosen_child(request.user, data["existing_child"])
             episode = episode_report(
                 reported_by=request.user,
                 child_details=PersonDetails(
@@ -121,6 +126,7 @@ def episode_report_view(request: HttpRequest) -> HttpResponse:
                 circumstances=data["circumstances"],
                 clothing=data["clothing"],
                 council=data["council"],
+                child=child,
             )
         except ValidationError as exc:
             apply_service_errors(form, exc.message_dict)
@@ -129,7 +135,26 @@ def episode_report_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Episode %(reference)s opened.") % {"reference": episode.reference})
             return redirect("episodes:detail", public_id=episode.public_id)
-    return render(request, "episodes/report.html", {"form": form})
+    context: dict[str, Any] = {"form": form}
+    if request.method == "POST":
+        # The possible matches panel again, so the choice survives the error round (and, without
+        # JavaScript, this is where the coordinator first sees it).
+        context.update(report_candidates_context(request.user, request.POST))
+    return render(request, "episodes/report.html", context)
+
+
+def _chosen_child(user: Any, public_id: uuid.UUID | None) -> Child | None:
+    """The hub identity the coordinator chose from the possible matches (following a merge since)."""
+    if public_id is None:
+        return None
+    purpose = Purpose.MISSING_EPISODE
+    try:
+        child = child_get_for_user(user=user, public_id=public_id, purpose=purpose)
+        while (survivor := child.merged_into) is not None:
+            child = child_get_for_user(user=user, public_id=survivor.public_id, purpose=purpose)
+    except NotFoundOrNoAccess as exc:
+        raise ValidationError({"existing_child": _("Choose a child from the list.")}) from exc
+    return child
 
 
 @require_http_methods(["GET"])
@@ -154,6 +179,7 @@ def episode_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         debrief = None
     risk = briefing.risk
     open_episode = episode.status != EpisodeStatus.CLOSED
+    possible_matches = identity_records_for(user=request.user, child=briefing.child).possible_matches
     return render(
         request,
         "episodes/detail.html",
@@ -171,6 +197,7 @@ def episode_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             ),
             "debrief": debrief,
             "referrals": referrals_for_child_visible_to(user=request.user, child=briefing.child),
+            "possible_matches": possible_matches,
             "can_grade": policy.can_grade_risk(actor) and open_episode,
             "can_record_return": policy.can_record_return(actor) and episode.status == EpisodeStatus.MISSING,
             "can_close": policy.can_record_return(actor)
@@ -200,7 +227,7 @@ def risk_record(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             _("Episode %(reference)s is closed: it cannot be re-graded.") % {"reference": episode.reference},
         )
         return redirect("episodes:detail", public_id=episode.public_id)
-    form = RiskGradeForm(request.POST or None)
+    form = RiskGradeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -264,7 +291,7 @@ def safe_and_well(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         raise PermissionDenied
     if episode.status != EpisodeStatus.RETURNED:
         raise NotFoundOrNoAccess
-    form = SafeAndWellForm(request.POST or None)
+    form = SafeAndWellForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -311,7 +338,7 @@ def episode_return(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             _("Episode %(reference)s already has a return recorded.") % {"reference": episode.reference},
         )
         return redirect("episodes:detail", public_id=episode.public_id)
-    form = ReturnForm(request.POST or None)
+    form = ReturnForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -357,7 +384,7 @@ def response_plan(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if not policy.can_agree_response_plan(actor_for(request.user)):
         raise PermissionDenied
     child = episode.child
-    form = ResponsePlanForm(request.POST or None)
+    form = ResponsePlanForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

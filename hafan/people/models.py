@@ -38,6 +38,14 @@ class Child(HafanModel):
     first_language = models.CharField(
         max_length=2, choices=[("en", "English"), ("cy", "Cymraeg")], default="en"
     )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Set when this identity was found to be the same child as another and merged into it."),
+    )
 
     class Meta:
         ordering = ["family_name", "given_name"]

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from hafan.agencies.models import Agency
 from hafan.core.errors import NotPermitted
 from hafan.core.vocabulary import FactCategory, Purpose, RiskGrade
+from hafan.linkage.records import LinkRecord
+from hafan.linkage.services import blocking_keys_refresh
 from hafan.people.identifiers import nhs_number_is_valid, normalise_nhs_number, normalise_upn, upn_is_valid
 from hafan.people.models import Child, Fact, ResponsePlan, Sex, SourceRecord
 from hafan.sharing import policy
@@ -35,6 +37,21 @@ class PersonDetails:
     postcode: str = ""
     nhs_number: str = ""
     upn: str = ""
+
+    def as_link_record(self, *, record_id: int = 0, agency: str = "") -> LinkRecord:
+        return LinkRecord(
+            record_id=record_id,
+            agency=agency,
+            given_name=self.given_name,
+            family_name=self.family_name,
+            other_names=self.other_names,
+            date_of_birth=self.date_of_birth,
+            sex=self.sex,
+            postcode=self.postcode,
+            address=self.address,
+            nhs_number=self.nhs_number,
+            upn=self.upn,
+        )
 
     def cleaned(self) -> PersonDetails:
         errors: dict[str, str] = {}
@@ -164,6 +181,7 @@ def source_record_upsert(
     record, created = SourceRecord.objects.update_or_create(
         agency=agency, system=system.strip(), local_id=local_id.strip(), defaults=values
     )
+    blocking_keys_refresh(record=record)
     audit_record(
         actor=actor,
         action=AuditAction.CREATE if created else AuditAction.UPDATE,

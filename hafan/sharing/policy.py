@@ -124,6 +124,15 @@ def can_agree_response_plan(actor: Actor) -> bool:
     }
 
 
+def can_manage_identities(actor: Actor) -> bool:
+    """Review possible matches between agency records, and split a wrongly merged identity."""
+    return _partner(actor) and actor.role in {
+        Role.POLICE_COORDINATOR,
+        Role.POLICE_SUPERVISOR,
+        Role.SOCIAL_WORKER,
+    }
+
+
 # Debriefs and referrals
 
 

@@ -72,6 +72,7 @@ QUESTIONS: dict[str, Callable[[Actor], bool]] = {
         a, debrief_provider_code=PROVIDER
     ),
     "can_view_referral[no debrief]": lambda a: policy.can_view_referral(a, debrief_provider_code=None),
+    "can_manage_identities": policy.can_manage_identities,
 }
 
 Y, N = True, False
@@ -84,20 +85,21 @@ Y, N = True, False
 #   debrief (LLAMAU): content, status, record
 #   referral, dashboard, audit trail
 #   view referral: from a LLAMAU debrief, with no debrief
+#   manage identities (review matches, split)
 # fmt: off
 EXPECTED: dict[str, tuple[bool, ...]] = {
-    "coordinator":      (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  Y, Y, N, Y, Y,  N, Y, N,  Y, Y, N,  Y, Y),
-    "supervisor":       (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  Y, Y, Y, Y, Y,  N, Y, N,  Y, Y, N,  Y, Y),
-    "social_worker":    (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  Y, N, N, N, Y,  N, Y, N,  Y, Y, N,  Y, Y),
-    "nurse":            (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  N, N, N, N, N,  N, Y, N,  Y, Y, N,  Y, Y),
-    "education_worker": (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  N, N, N, N, N,  N, Y, N,  Y, Y, N,  Y, Y),
-    "debrief_worker":   (N, Y, N,  N, N, N, N, Y, N,  N,  N, N, N, N, N,  Y, Y, Y,  Y, N, N,  Y, N),
-    "analyst":          (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, Y, N,  N, N),
-    "ig_auditor":       (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, Y,  N, N),
-    "administrator":    (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, N,  N, N),
-    "inactive":         (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, N,  N, N),
-    "no_role":          (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, N,  N, N),
-    "outsider":         (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, N,  N, N),
+    "coordinator":      (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  Y, Y, N, Y, Y,  N, Y, N,  Y, Y, N,  Y, Y,  Y),
+    "supervisor":       (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  Y, Y, Y, Y, Y,  N, Y, N,  Y, Y, N,  Y, Y,  Y),
+    "social_worker":    (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  Y, N, N, N, Y,  N, Y, N,  Y, Y, N,  Y, Y,  Y),
+    "nurse":            (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  N, N, N, N, N,  N, Y, N,  Y, Y, N,  Y, Y,  N),
+    "education_worker": (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  N, N, N, N, N,  N, Y, N,  Y, Y, N,  Y, Y,  N),
+    "debrief_worker":   (N, Y, N,  N, N, N, N, Y, N,  N,  N, N, N, N, N,  Y, Y, Y,  Y, N, N,  Y, N,  N),
+    "analyst":          (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, Y, N,  N, N,  N),
+    "ig_auditor":       (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, Y,  N, N,  N),
+    "administrator":    (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, N,  N, N,  N),
+    "inactive":         (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, N,  N, N,  N),
+    "no_role":          (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, N,  N, N,  N),
+    "outsider":         (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, N,  N, N,  N),
 }
 # fmt: on
 

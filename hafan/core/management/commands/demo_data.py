@@ -22,6 +22,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--years", type=int, default=3, help="How many years of history, ending today.")
         parser.add_argument(
+            "--no-link",
+            dest="link",
+            action="store_false",
+            help="Skip training the identity-resolution model and linking at the end.",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="Do nothing if the database already holds any child (for `make demo`).",
@@ -57,3 +63,12 @@ class Command(BaseCommand):
         for label, value in rows:
             self.stdout.write(f"  {label:<22}{value:>7}")
         self.stdout.write(self.style.SUCCESS(f"Done in {summary.seconds} seconds."))
+        # The demo's records are linked by construction (the hub after identity resolution): train the
+        # model on them so that new reports are matched, and possible matches show, straight away.
+        if options["link"]:
+            from hafan.linkage.services import model_adopt_current_identities
+
+            version = model_adopt_current_identities(seed=options["seed"])
+            self.stdout.write(
+                f"Identity resolution: model v{version.version} trained on {version.trained_on_records} records."
+            )

@@ -8,6 +8,7 @@ a pair a person rejected is never linked again, and identities are only ever spl
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -340,17 +341,24 @@ def model_adopt_current_identities(*, actor: Any = None, seed: int = 2013) -> Li
     for a hub whose records are already linked (moving from another system, or the demo). New records
     and reports are then matched incrementally; `hafan link --full` re-scores everything if wanted."""
     version = model_train(actor=actor, seed=seed)
-    now = timezone.now()
-    done = set(RecordLinkage.objects.values_list("record_id", flat=True))
-    RecordLinkage.objects.bulk_create(
-        [
-            RecordLinkage(record_id=pk, model_version=version, matched_at=now)
-            for pk in SourceRecord.objects.values_list("pk", flat=True)
-            if pk not in done
-        ],
-        batch_size=2000,
-    )
+    _mark_matched(list(SourceRecord.objects.values_list("pk", flat=True)), version=version, at=timezone.now())
     return version
+
+
+def _mark_matched(record_ids: list[int], *, version: LinkageModelVersion, at: datetime.datetime) -> None:
+    """Records that these source records were matched by `version`: a few statements per 500 records,
+    not one per record (and within SQLite's limit on query parameters)."""
+    for start in range(0, len(record_ids), 500):
+        chunk = record_ids[start : start + 500]
+        RecordLinkage.objects.filter(record_id__in=chunk).update(model_version=version, matched_at=at)
+        done = set(RecordLinkage.objects.filter(record_id__in=chunk).values_list("record_id", flat=True))
+        RecordLinkage.objects.bulk_create(
+            [
+                RecordLinkage(record_id=pk, model_version=version, matched_at=at)
+                for pk in chunk
+                if pk not in done
+            ]
+        )
 
 
 @dataclass
@@ -408,10 +416,7 @@ def link_run(
             if progress:
                 progress(i, total)
         now = timezone.now()
-        for record in records:
-            RecordLinkage.objects.update_or_create(
-                record=record, defaults={"model_version": version, "matched_at": now}
-            )
+        _mark_matched([r.pk for r in records], version=version, at=now)
         matched = len(records)
     else:
         pending = list(

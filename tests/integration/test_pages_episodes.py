@@ -23,15 +23,13 @@ from hafan.people.services import PersonDetails, fact_add, response_plan_agree
 from hafan.risk.models import RiskAssessment
 from hafan.risk.services import risk_grade_record
 from hafan.sharing.models import AuditAction, AuditEvent
+from tests.integration.form_data import local_input as _local
+from tests.integration.form_data import report_form_data as _report_form_data
 
 POLICE_FACT = "Warning marker: known to carry a knife"
 COUNCIL_FACT = "Looked after since 2022, placed with foster carers in Bettws"
 HEALTH_FACT = "Takes sertraline daily; CAMHS appointment missed last week"
 SCHOOL_FACT = "Attendance 61% this term; fixed-term exclusion in March"
-
-
-def _local(value: datetime.datetime) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M")
 
 
 def _client(user: Any) -> Client:
@@ -57,31 +55,6 @@ def _add_facts(child: Child, partnership: dict[str, Any], actor: Any) -> None:
             source=f"{code} system, ref 123",
             actor=actor,
         )
-
-
-def _report_form_data(**overrides: Any) -> dict[str, str]:
-    now = timezone.now()
-    data = {
-        "given_name": "Cerys",
-        "family_name": "Jones",
-        "date_of_birth": "2011-03-04",
-        "sex": "female",
-        "nhs_number": "",
-        "upn": "",
-        "address": "",
-        "postcode": "",
-        "category": "missing_from_care",
-        "reported_at": _local(now),
-        "reporter_name": "Mair Lewis (foster carer)",
-        "reporter_organisation": "",
-        "last_seen_at": _local(now - datetime.timedelta(hours=3)),
-        "last_seen_place": "Newport Market",
-        "circumstances": "Did not come home from school.",
-        "clothing": "Green parka",
-        "council": "",
-    }
-    data.update(overrides)
-    return data
 
 
 def _return_data(**overrides: Any) -> dict[str, str]:

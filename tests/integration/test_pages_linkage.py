@@ -17,7 +17,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from hafan.core.vocabulary import Purpose
 from hafan.episodes.models import Episode
@@ -29,6 +28,7 @@ from hafan.people.identifiers import synthetic_nhs_number
 from hafan.people.models import Child, SourceRecord
 from hafan.people.services import PersonDetails, child_create, source_record_upsert
 from hafan.sharing.models import AuditAction, AuditEvent
+from tests.integration.form_data import report_form_data as _report_form_data
 
 _RNG = random.Random(7)
 NHS_A, NHS_B = synthetic_nhs_number(_RNG), synthetic_nhs_number(_RNG)
@@ -44,10 +44,6 @@ def _client(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-def _local(value: datetime.datetime) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M")
 
 
 def _child_with_record(
@@ -472,30 +468,6 @@ def trained(coordinator: Any, partnership: dict[str, Any]) -> dict[str, Any]:
         and r.family_name.isalpha()
     )
     return {"child": child, "record": record}
-
-
-def _report_form_data(**overrides: Any) -> dict[str, str]:
-    now = timezone.now()
-    data = {
-        "given_name": "Cerys",
-        "family_name": "Jones",
-        "date_of_birth": "2011-03-04",
-        "sex": "female",
-        "nhs_number": "",
-        "upn": "",
-        "address": "",
-        "postcode": "",
-        "category": "missing_from_care",
-        "reported_at": _local(now),
-        "reporter_name": "Mair Lewis (foster carer)",
-        "reporter_organisation": "",
-        "last_seen_at": _local(now - datetime.timedelta(hours=3)),
-        "last_seen_place": "Newport Market",
-        "circumstances": "Did not come home from school.",
-        "clothing": "Green parka",
-    }
-    data.update(overrides)
-    return data
 
 
 def test_the_candidates_panel_offers_a_matching_child(coordinator: Any, trained: dict[str, Any]) -> None:

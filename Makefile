@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 HAFAN := $(BIN)/hafan
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test venv lint typecheck assets messages bench bench-briefing bench-linkage serve clean
+.PHONY: demo test venv lint typecheck assets messages bench bench-briefing bench-linkage bench-ingest serve clean
 
 $(STAMP): pyproject.toml
 	@PY=$$(bash scripts/find-python.sh) && echo "Using $$PY" && \
@@ -47,13 +47,21 @@ assets:
 messages: $(STAMP)
 	cd hafan && ../$(HAFAN) makemessages -l cy --no-obsolete --add-location file && ../$(HAFAN) compilemessages -l cy
 
-bench: bench-briefing bench-linkage
+bench: bench-briefing bench-linkage bench-ingest
 
 bench-briefing: $(STAMP)
 	$(HAFAN) bench_briefing
 
 bench-linkage: $(STAMP)
 	$(HAFAN) bench_linkage
+
+# Imports into a PostgreSQL database of its own (created if missing), which the benchmark empties.
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+bench-ingest: $(STAMP)
+	@psql "$(BENCH_PG)/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = 'hafan_bench'" | grep -q 1 || \
+	  psql "$(BENCH_PG)/postgres" -qc "CREATE DATABASE hafan_bench"
+	DATABASE_URL=$(BENCH_PG)/hafan_bench $(HAFAN) migrate --noinput -v 0
+	DATABASE_URL=$(BENCH_PG)/hafan_bench $(HAFAN) bench_ingest
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "hafan.referrals",
     "hafan.analytics",
     "hafan.linkage",
+    "hafan.ingest",
 ]
 
 MIDDLEWARE = [
@@ -90,8 +91,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the demo's server, the task worker and a shell share the file without "database is locked".
-    DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
+    # WAL lets the demo's server, the task worker and a shell share the file without "database is locked";
+    # IMMEDIATE transactions take the write lock when they begin, so two writers wait for each other (up to
+    # the timeout) instead of one failing when it tries to upgrade a read lock (e.g. two imports at once).
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL;",
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -166,6 +173,12 @@ HAFAN_DEBRIEF_DEADLINE_HOURS = env_int("HAFAN_DEBRIEF_DEADLINE_HOURS", 72)
 # automatically, pairs between the two go to the review queue, pairs below do not link.
 HAFAN_LINK_UPPER = float(env_str("HAFAN_LINK_UPPER", default="0.95"))
 HAFAN_LINK_LOWER = float(env_str("HAFAN_LINK_LOWER", default="0.80"))
+# Agency imports (docs/ingest/): the largest file accepted, from the command line and through the API.
+HAFAN_IMPORT_MAX_BYTES = env_int("HAFAN_IMPORT_MAX_BYTES", 2 * 1024**3)
+HAFAN_IMPORT_API_MAX_BYTES = env_int("HAFAN_IMPORT_API_MAX_BYTES", 50 * 1024**2)
+# JSON documents (FHIR bundles, POLE) are read whole, so they have a lower limit than streamed CSV and XML.
+HAFAN_IMPORT_JSON_MAX_BYTES = env_int("HAFAN_IMPORT_JSON_MAX_BYTES", 20 * 1024**2)
+HAFAN_IMPORT_BATCH_SIZE = env_int("HAFAN_IMPORT_BATCH_SIZE", 5000)
 HAFAN_PARTNERSHIP_NAME = env_str("HAFAN_PARTNERSHIP_NAME", default="Gwent Missing Children Hub")
 
 LOGGING = {

@@ -21,6 +21,7 @@ urlpatterns += i18n_patterns(
     path("dashboard/", include("hafan.analytics.urls")),
     path("audit/", include("hafan.sharing.urls")),
     path("linkage/", include("hafan.linkage.urls")),
+    path("imports/", include("hafan.ingest.urls")),
     prefix_default_language=False,
 )
 

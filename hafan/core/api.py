@@ -436,3 +436,10 @@ def record_debrief(request: HttpRequest, public_id: str, payload: DebriefIn) -> 
         associates_to_share="\n".join(payload.associates_to_share),
     )
     return _debrief(debrief)
+
+
+# Agency imports (hafan.ingest.api)
+
+from hafan.ingest.api import router as imports_router  # noqa: E402 - mounted after the handlers above
+
+api.add_router("/imports", imports_router)

@@ -21,5 +21,6 @@ def hafan(request: HttpRequest) -> dict[str, Any]:
             "dashboard": policy.can_view_dashboard(actor),
             "audit": policy.can_view_audit_trail(actor),
             "identities": policy.can_manage_identities(actor),
+            "imports": policy.can_view_import_history(actor, agency_code=actor.agency_code or ""),
         },
     }

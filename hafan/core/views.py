@@ -21,6 +21,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("analytics:dashboard")
     if policy.can_view_audit_trail(actor):
         return redirect("sharing:audit")
+    if policy.can_import_agency_data(actor, agency_code=actor.agency_code or ""):
+        return redirect("ingest:imports")
     return render(request, "core/no_access.html")
 
 

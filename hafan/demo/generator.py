@@ -1788,6 +1788,8 @@ def generate(
     from hafan.agencies.services import partnership_seed
     from hafan.debriefs.models import Debrief, OfferStatus
     from hafan.episodes.models import Episode, EpisodeStatus
+    from hafan.ingest.services import code_mappings_seed
+    from hafan.ingest.vocabularies import PARTNER_CODES
     from hafan.people.models import Child, Fact, ResponsePlan, SourceRecord
     from hafan.referrals.directory import service_directory_seed
     from hafan.referrals.models import Referral
@@ -1797,6 +1799,8 @@ def generate(
     plan = plan_demo(seed=seed, children=children, years=years, now=now or demo_now())
     with transaction.atomic():
         agencies = {a.code: a for a in partnership_seed()}
+        for code, mappings in PARTNER_CODES.items():
+            code_mappings_seed(agencies[code], mappings)
         services = {s.kind: s for s in service_directory_seed()}
         staff = demo_staff_seed(password=DEMO_PASSWORD)
         load_demo(plan, agencies=agencies, services=services, staff=staff)

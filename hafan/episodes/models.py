@@ -74,9 +74,38 @@ class Episode(HafanModel):
     safe_and_well_notes = models.TextField(blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
+    source_agency = models.ForeignKey(
+        "agencies.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("For an episode imported from a police system: the force whose occurrence it is."),
+    )
+    occurrence_number = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text=_("The police occurrence number, when the episode came from a police export."),
+    )
+    recorded_risk_grade = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text=_(
+            "The risk grade the police system recorded, as imported (the hub's own grading is separate)."
+        ),
+    )
+    content_hash = models.CharField(max_length=64, blank=True)
+
     class Meta:
         ordering = ["-reported_at", "-id"]
         indexes = [models.Index(fields=["child", "reported_at"]), models.Index(fields=["status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_agency", "occurrence_number"],
+                name="episode_unique_occurrence",
+                condition=~models.Q(occurrence_number=""),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.reference

@@ -139,6 +139,21 @@ def blocking_keys_refresh(*, record: SourceRecord) -> None:
     BlockingKey.objects.bulk_create([BlockingKey(record=record, key=k) for k in sorted(keys - existing)])
 
 
+def blocking_keys_fill(record_ids: Sequence[int]) -> None:
+    """Indexes records written in bulk (agency imports) for candidate lookup, 500 at a time."""
+    for start in range(0, len(record_ids), 500):
+        chunk = list(record_ids[start : start + 500])
+        records = SourceRecord.objects.filter(pk__in=chunk).select_related("agency")
+        BlockingKey.objects.filter(record_id__in=chunk).delete()
+        BlockingKey.objects.bulk_create(
+            [
+                BlockingKey(record=record, key=key)
+                for record in records
+                for key in sorted(engine.blocking_keys(link_record_for(record)))
+            ]
+        )
+
+
 def candidates_for(link_record: LinkRecord, *, exclude_ids: Iterable[int] = ()) -> list[SourceRecord]:
     keys = engine.blocking_keys(link_record)
     ids = (
@@ -148,9 +163,9 @@ def candidates_for(link_record: LinkRecord, *, exclude_ids: Iterable[int] = ()) 
         .distinct()[:CANDIDATE_LIMIT]
     )
     return list(
-        SourceRecord.objects.filter(pk__in=list(ids), child__merged_into__isnull=True).select_related(
-            "agency", "child"
-        )
+        SourceRecord.objects.filter(
+            pk__in=list(ids), child__merged_into__isnull=True, withdrawn_at__isnull=True
+        ).select_related("agency", "child")
     )
 
 
@@ -393,6 +408,15 @@ def link_run(
     version, trained_model = model
     merges_before = IdentityChange.objects.filter(kind=IdentityChangeKind.MERGE).count()
     auto = queued = matched = 0
+    # Records an import wrote (or changed) since they were last matched are indexed first, so that they
+    # can find each other as candidates.
+    blocking_keys_fill(
+        list(
+            SourceRecord.objects.exclude(pk__in=RecordLinkage.objects.values("record_id")).values_list(
+                "pk", flat=True
+            )
+        )
+    )
     if full:
         records = list(SourceRecord.objects.select_related("agency"))
         scores = engine.predict_pairs(

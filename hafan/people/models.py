@@ -82,6 +82,33 @@ class SourceRecord(HafanModel):
     nhs_number = models.CharField(max_length=10, blank=True, db_index=True)
     upn = models.CharField(max_length=13, blank=True, db_index=True)
     recorded_on = models.DateField(help_text=_("When the agency last updated the record."))
+    person_ref = models.CharField(
+        max_length=100,
+        blank=True,
+        db_index=True,
+        help_text=_(
+            "The person's id in the agency's system, where its records are per event (an occurrence)."
+        ),
+    )
+    ethnicity = models.CharField(max_length=16, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.CharField(max_length=200, blank=True)
+    content_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text=_("Fingerprint of the imported content: unchanged rows are skipped."),
+    )
+    version = models.PositiveIntegerField(default=1)
+    withdrawn_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "Set when a full refresh from the agency no longer contains the record: kept, not deleted."
+        ),
+    )
+    last_seen_run = models.ForeignKey(
+        "ingest.ImportRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -93,6 +120,28 @@ class SourceRecord(HafanModel):
 
     def __str__(self) -> str:
         return f"{self.agency.code}/{self.system}/{self.local_id}"
+
+
+class SourceRecordVersion(models.Model):
+    """Every imported version of a source record, the old ones kept when a changed row arrives."""
+
+    record = models.ForeignKey(SourceRecord, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    content_hash = models.CharField(max_length=64)
+    payload = models.JSONField(help_text=_("The record as the agency supplied it, after validation."))
+    import_run = models.ForeignKey(
+        "ingest.ImportRun", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["record", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "version"], name="source_record_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} v{self.version}"
 
 
 class Fact(HafanModel):
@@ -116,6 +165,11 @@ class Fact(HafanModel):
     recorded_on = models.DateField(help_text=_("When the source recorded it."))
     source = models.CharField(
         max_length=200, help_text=_("Who supplied it: system and reference, or debrief.")
+    )
+    withdrawn_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("Set when a newer version of its source record no longer says it: kept, not deleted."),
     )
 
     class Meta:

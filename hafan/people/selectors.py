@@ -44,7 +44,9 @@ def facts_visible_to(*, user: Any, child: Child) -> list[Fact]:
     """The child's facts that the user may see. The caller has already fetched (and audited) the child."""
     actor = actor_for(user)
     facts = (
-        Fact.objects.filter(child=child)
+        # Withdrawn facts (no longer stated by their source, or from a withdrawn record) are kept, not shown.
+        Fact.objects.filter(child=child, withdrawn_at__isnull=True)
+        .exclude(source_record__withdrawn_at__isnull=False)
         .select_related("agency")
         .order_by("agency__name_en", "category", "-recorded_on")
     )

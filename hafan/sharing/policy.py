@@ -173,3 +173,19 @@ def can_view_dashboard(actor: Actor) -> bool:
 
 def can_view_audit_trail(actor: Actor) -> bool:
     return _partner(actor) and actor.role == Role.IG_AUDITOR
+
+
+# Agency data
+
+
+def can_import_agency_data(actor: Actor, *, agency_code: str) -> bool:
+    """An agency's administrator (its data manager) loads that agency's files; nobody loads another's."""
+    return _partner(actor) and actor.role == Role.ADMINISTRATOR and actor.agency_code == agency_code
+
+
+def can_view_import_history(actor: Actor, *, agency_code: str) -> bool:
+    """Who imported what, when, with counts: the agency's administrators, and the information-governance
+    auditor for every agency. The rejected values in an error report are for the importing agency only."""
+    return can_import_agency_data(actor, agency_code=agency_code) or (
+        _partner(actor) and actor.role == Role.IG_AUDITOR
+    )

@@ -546,6 +546,8 @@ def test_the_openapi_schema_lists_every_endpoint() -> None:
         "/api/v1/episodes/{public_id}/return",
         "/api/v1/debriefs",
         "/api/v1/debriefs/{public_id}",
+        "/api/v1/imports/{format_name}",
+        "/api/v1/imports/runs/{public_id}",
     }
     assert schema["components"]["securitySchemes"]["ApiTokenAuth"] == {"type": "http", "scheme": "bearer"}
     nhs = schema["components"]["schemas"]["ChildIn"]["properties"]["nhs_number"]

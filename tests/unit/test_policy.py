@@ -73,6 +73,9 @@ QUESTIONS: dict[str, Callable[[Actor], bool]] = {
     ),
     "can_view_referral[no debrief]": lambda a: policy.can_view_referral(a, debrief_provider_code=None),
     "can_manage_identities": policy.can_manage_identities,
+    "can_import_agency_data[GWP]": lambda a: policy.can_import_agency_data(a, agency_code="GWP"),
+    "can_import_agency_data[NCC]": lambda a: policy.can_import_agency_data(a, agency_code="NCC"),
+    "can_view_import_history[GWP]": lambda a: policy.can_view_import_history(a, agency_code="GWP"),
 }
 
 Y, N = True, False
@@ -86,20 +89,21 @@ Y, N = True, False
 #   referral, dashboard, audit trail
 #   view referral: from a LLAMAU debrief, with no debrief
 #   manage identities (review matches, split)
+#   import agency data: for GWP, for NCC; view GWP's import history
 # fmt: off
 EXPECTED: dict[str, tuple[bool, ...]] = {
-    "coordinator":      (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  Y, Y, N, Y, Y,  N, Y, N,  Y, Y, N,  Y, Y,  Y),
-    "supervisor":       (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  Y, Y, Y, Y, Y,  N, Y, N,  Y, Y, N,  Y, Y,  Y),
-    "social_worker":    (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  Y, N, N, N, Y,  N, Y, N,  Y, Y, N,  Y, Y,  Y),
-    "nurse":            (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  N, N, N, N, N,  N, Y, N,  Y, Y, N,  Y, Y,  N),
-    "education_worker": (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  N, N, N, N, N,  N, Y, N,  Y, Y, N,  Y, Y,  N),
-    "debrief_worker":   (N, Y, N,  N, N, N, N, Y, N,  N,  N, N, N, N, N,  Y, Y, Y,  Y, N, N,  Y, N,  N),
-    "analyst":          (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, Y, N,  N, N,  N),
-    "ig_auditor":       (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, Y,  N, N,  N),
-    "administrator":    (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, N,  N, N,  N),
-    "inactive":         (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, N,  N, N,  N),
-    "no_role":          (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, N,  N, N,  N),
-    "outsider":         (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, N,  N, N,  N),
+    "coordinator":      (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  Y, Y, N, Y, Y,  N, Y, N,  Y, Y, N,  Y, Y,  Y,  N, N, N),
+    "supervisor":       (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  Y, Y, Y, Y, Y,  N, Y, N,  Y, Y, N,  Y, Y,  Y,  N, N, N),
+    "social_worker":    (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  Y, N, N, N, Y,  N, Y, N,  Y, Y, N,  Y, Y,  Y,  N, N, N),
+    "nurse":            (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  N, N, N, N, N,  N, Y, N,  Y, Y, N,  Y, Y,  N,  N, N, N),
+    "education_worker": (Y, Y, Y,  Y, Y, Y, Y, Y, Y,  Y,  N, N, N, N, N,  N, Y, N,  Y, Y, N,  Y, Y,  N,  N, N, N),
+    "debrief_worker":   (N, Y, N,  N, N, N, N, Y, N,  N,  N, N, N, N, N,  Y, Y, Y,  Y, N, N,  Y, N,  N,  N, N, N),
+    "analyst":          (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, Y, N,  N, N,  N,  N, N, N),
+    "ig_auditor":       (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, Y,  N, N,  N,  N, N, Y),
+    "administrator":    (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, N,  N, N,  N,  Y, N, Y),
+    "inactive":         (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, N,  N, N,  N,  N, N, N),
+    "no_role":          (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, N,  N, N,  N,  N, N, N),
+    "outsider":         (N, N, N,  N, N, N, N, N, N,  N,  N, N, N, N, N,  N, N, N,  N, N, N,  N, N,  N,  N, N, N),
 }
 # fmt: on
 
@@ -140,6 +144,7 @@ _KWARG_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "source_agency_code": CODES,
     "source_agency_kind": st.sampled_from(AgencyKind),
     "category": st.sampled_from(FactCategory),
+    "agency_code": CODES,
 }
 CAN_FUNCTIONS = sorted(
     (name, fn) for name, fn in inspect.getmembers(policy, inspect.isfunction) if name.startswith("can_")

@@ -48,8 +48,6 @@ TOP_LEVEL_KEYS = frozenset({"source", "columns", "values", "facts"})
 SOURCE_KEYS = frozenset({"system", "id_column", "recorded_on_column", "date_formats", "delimiter"})
 FACT_KEYS = frozenset({"column", "category", "when", "summary", "vocabulary", "values", "date_column"})
 
-POSTCODE_RE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$")
-OTHER_NAME_SEPARATORS = re.compile(r"[;,]")
 PHONE_RE = re.compile(r"^\+?\d{6,15}$")
 PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -435,9 +433,9 @@ def _rows(
         family = rc.name(c_family, row[c_family])
         dob = dates(rc, c_dob, row[c_dob], required=dob_required) if c_dob else None
         sex = sex_code(rc, row[c_sex]) if c_sex and row[c_sex] else unknown_sex
-        other = _other_names(rc, c_other, row[c_other]) if c_other and row[c_other] else ""
+        other = rc.other_names(c_other, row[c_other], separators=";,") if c_other and row[c_other] else ""
         address = rc.text(c_address, row[c_address]) if c_address else ""
-        postcode = _postcode(rc, c_postcode, row[c_postcode]) if c_postcode else ""
+        postcode = rc.postcode(c_postcode, row[c_postcode]) if c_postcode else ""
         nhs = rc.nhs_number(c_nhs, row[c_nhs]) if c_nhs else ""
         upn = rc.upn(c_upn, row[c_upn]) if c_upn else ""
         phone = _phone(rc, c_phone, row[c_phone]) if c_phone else ""
@@ -491,30 +489,6 @@ def _facts(
             value = rc.label(rule.vocabulary, code)
         on = dates(rc, rule.date_column, row[rule.date_column]) if rule.date_column else None
         yield FactIn(category=rule.category, summary=rule.summary.replace("{value}", value), recorded_on=on)
-
-
-def _other_names(rc: RowCheck, column: str, cell: str) -> str:
-    """Nicknames and former names, separated by ';' or ',' in the cell; stored comma-separated, as the
-    linkage engine reads them."""
-    names = []
-    for part in OTHER_NAME_SEPARATORS.split(cell):
-        name = rc.name(column, part, required=False)
-        if name:
-            names.append(" ".join(name.split()))
-    return ", ".join(names)
-
-
-def _postcode(rc: RowCheck, column: str, cell: str) -> str:
-    """A UK postcode, normalised as the police adapter does: "np204xy" becomes "NP20 4XY"."""
-    text = rc.text(column, cell, max_length=10)
-    if not text:
-        return ""
-    compact = "".join(text.split()).upper()
-    postcode = f"{compact[:-3]} {compact[-3:]}"
-    if not POSTCODE_RE.match(postcode):
-        rc.error(column, "is not a UK postcode", text)
-        return ""
-    return postcode
 
 
 def _phone(rc: RowCheck, column: str, cell: str) -> str:

@@ -10,6 +10,7 @@ to hafan.ingest.adapters.ADAPTERS, add a fixture in tests/fixtures/ingest/ and a
 from __future__ import annotations
 
 import datetime
+import re
 import zoneinfo
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,7 @@ from hafan.ingest.vocabularies import CodeBook, UnmappedCode, target_label
 from hafan.people.identifiers import nhs_number_is_valid, normalise_nhs_number, normalise_upn, upn_is_valid
 
 UK = zoneinfo.ZoneInfo("Europe/London")
+POSTCODE_RE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$")
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
 DATETIME_FORMATS = (
     "%d/%m/%Y %H:%M",
@@ -47,6 +49,7 @@ class Adapter:
 
     format: ClassVar[str]
     label: ClassVar[str]
+    description: ClassVar[str] = ""
     needs_mapping: ClassVar[bool] = False
     accepts_many_files: ClassVar[bool] = False
 
@@ -206,6 +209,28 @@ class RowCheck:
                 value,
             )
             return ""
+
+    def postcode(self, field_name: str, value: str | None) -> str:
+        """A UK postcode, normalised: "np204xy" becomes "NP20 4XY"."""
+        text = self.text(field_name, value, max_length=10)
+        if not text:
+            return ""
+        compact = "".join(text.split()).upper()
+        postcode = f"{compact[:-3]} {compact[-3:]}"
+        if not POSTCODE_RE.match(postcode):
+            self.error(field_name, "is not a UK postcode", text)
+            return ""
+        return postcode
+
+    def other_names(self, field_name: str, value: str | None, *, separators: str = ";") -> str:
+        """Nicknames and former names in one cell, split on any of `separators`; stored comma-separated,
+        as the linkage engine reads them."""
+        names = []
+        for part in re.split(f"[{re.escape(separators)}]", value or ""):
+            name = self.name(field_name, part, required=False)
+            if name:
+                names.append(" ".join(name.split()))
+        return ", ".join(names)
 
     def label(self, vocabulary: str, value: str) -> str:
         """The English label of a mapped value, for a fact's summary."""

@@ -312,8 +312,7 @@ def _address(check: RowCheck, address: Element | None) -> tuple[str, str]:
     where = "BS7666Address" if bs7666 is not None else "AddressLines"
     joined = check.text(f"Address/{where}", ", ".join(parts))
     raw_postcode = _text(address, "PostCode") or _text(bs7666, "PostCode")
-    postcode = check.text("Address/PostCode", raw_postcode, max_length=10)
-    return joined, postcode.upper()
+    return joined, check.postcode("Address/PostCode", raw_postcode)
 
 
 def _looked_after(check: RowCheck, basic: Element | None) -> FactIn | None:

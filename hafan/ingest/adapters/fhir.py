@@ -457,8 +457,7 @@ def _address(check: RowCheck, addresses: list[Any]) -> tuple[str, str]:
     index, chosen = next(((i, a) for i, a in current if a.use == "home"), current[0])
     parts = [*(chosen.line or []), chosen.city or ""]
     address = check.text(f"address[{index}].line", ", ".join(p.strip() for p in parts if p and p.strip()))
-    postcode = check.text(f"address[{index}].postalCode", chosen.postalCode, max_length=10)
-    return address, postcode.upper()
+    return address, check.postcode(f"address[{index}].postalCode", chosen.postalCode)
 
 
 def _telecom(check: RowCheck, telecom: list[Any]) -> tuple[str, str]:

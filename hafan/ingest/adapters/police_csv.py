@@ -69,7 +69,6 @@ MISSING_TYPES: dict[str, str] = {
     "away": EpisodeCategory.AWAY_FROM_PLACEMENT,
 }
 LIST_SEPARATOR = ";"
-POSTCODE_RE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$")
 ASSOCIATE_RE = re.compile(r"^(?P<name>[^()]+?)\s*(?:\((?P<relationship>[^()]*)\))?$")
 # updated_at may be a date and time or a bare date.
 UPDATED_FORMATS = (*DATETIME_FORMATS, *DATE_FORMATS)
@@ -123,11 +122,11 @@ class PoliceCsvAdapter(Adapter):
         person_ref = check.text("person_id", row.get("person_id"), required=True, max_length=100)
         given_name = check.name("given_name", row.get("given_name"))
         family_name = check.name("family_name", row.get("family_name"))
-        other_names = _other_names(check, "other_names", row.get("other_names"))
+        other_names = check.other_names("other_names", row.get("other_names"))
         date_of_birth = check.date("date_of_birth", row.get("date_of_birth"), required=True)
         sex = check.code("sex", Vocabulary.SEX, row.get("sex")) or Sex.UNKNOWN
         address = check.text("address", row.get("address"))
-        postcode = _postcode(check, "postcode", row.get("postcode"))
+        postcode = check.postcode("postcode", row.get("postcode"))
         nhs_number = check.nhs_number("nhs_number", row.get("nhs_number"))
         category = _missing_type(check, "missing_type", row.get("missing_type"))
         risk_grade = check.code("risk_grade", Vocabulary.RISK_LABEL, row.get("risk_grade"))
@@ -210,27 +209,6 @@ def _items(check: RowCheck, field_name: str, value: str | None) -> list[str]:
         if item:
             items.append(" ".join(item.split()))
     return items
-
-
-def _other_names(check: RowCheck, field_name: str, value: str | None) -> str:
-    names = []
-    for part in (value or "").split(LIST_SEPARATOR):
-        name = check.name(field_name, part, required=False)
-        if name:
-            names.append(" ".join(name.split()))
-    return ", ".join(names)  # the linkage engine reads other names comma-separated
-
-
-def _postcode(check: RowCheck, field_name: str, value: str | None) -> str:
-    text = check.text(field_name, value, max_length=10)
-    if not text:
-        return ""
-    compact = "".join(text.split()).upper()
-    postcode = f"{compact[:-3]} {compact[-3:]}"
-    if not POSTCODE_RE.match(postcode):
-        check.error(field_name, "is not a UK postcode", text)
-        return ""
-    return postcode
 
 
 def _missing_type(check: RowCheck, field_name: str, value: str | None) -> str:

@@ -46,7 +46,6 @@ MISSING_TYPES: dict[str, str] = {
     "care": EpisodeCategory.MISSING_FROM_CARE,
     "away": EpisodeCategory.AWAY_FROM_PLACEMENT,
 }
-POSTCODE_RE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$")
 # ISO 8601 first: a JSON export's natural form, and the one an error message names.
 POLE_DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", *(f for f in DATETIME_FORMATS if f != "%Y-%m-%dT%H:%M:%S"))
 POLE_DATE_FORMATS = tuple(reversed(DATE_FORMATS))  # YYYY-MM-DD first
@@ -419,14 +418,7 @@ class _EventRow:
 
     def _postcode(self, data: dict[str, Any], prefix: str) -> str:
         text = self.text(data, "postcode", prefix, max_length=10)
-        if not text:
-            return ""
-        compact = "".join(text.split()).upper()
-        postcode = f"{compact[:-3]} {compact[-3:]}"
-        if not POSTCODE_RE.match(postcode):
-            self.check.error(prefix + "postcode", "is not a UK postcode", text)
-            return ""
-        return postcode
+        return self.check.postcode(prefix + "postcode", text)
 
     def _person(
         self, subject: _Element, prefix: str, reported_at: datetime.datetime | None

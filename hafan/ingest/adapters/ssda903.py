@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -72,7 +71,6 @@ TABLES: dict[str, tuple[str, ...]] = {"header": HEADER, "episodes": EPISODES, "m
 DISTINCTIVE = {"header": "ETHNIC", "episodes": "DECOM", "missing": "MIS_START"}
 # The 903's "UPN unknown" reasons: no UPN, not an error.
 UPN_UNKNOWN = frozenset({"UN1", "UN2", "UN3", "UN4", "UN5"})
-POSTCODE_RE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$")
 LOOKED_AFTER: str = FactCategory.LOOKED_AFTER.value
 MISSING_PHRASES: dict[str, str] = {
     EpisodeCategory.MISSING_FROM_CARE: "Missing from placement",
@@ -375,7 +373,7 @@ def _person(rc: RowCheck, row: dict[str, str]) -> PersonDetails | None:
     rc.date("MC_DOB", row["MC_DOB"], formats=DATE_FORMATS)
     nhs = rc.nhs_number("NHS_NUMBER", row.get("NHS_NUMBER"))
     address = rc.text("ADDRESS", row.get("ADDRESS"))
-    postcode = _postcode(rc, row.get("POSTCODE"))
+    postcode = rc.postcode("POSTCODE", row.get("POSTCODE"))
     if rc.errors:
         return None
     return PersonDetails(
@@ -388,19 +386,6 @@ def _person(rc: RowCheck, row: dict[str, str]) -> PersonDetails | None:
         nhs_number=nhs,
         upn=upn,
     )
-
-
-def _postcode(rc: RowCheck, cell: str | None) -> str:
-    """A UK postcode, normalised: "np204xy" becomes "NP20 4XY"."""
-    text = rc.text("POSTCODE", cell, max_length=10)
-    if not text:
-        return ""
-    compact = "".join(text.split()).upper()
-    postcode = f"{compact[:-3]} {compact[-3:]}"
-    if not POSTCODE_RE.match(postcode):
-        rc.error("POSTCODE", "is not a UK postcode", text)
-        return ""
-    return postcode
 
 
 def _check_missing_dob(rows: _ChildRows, dob: datetime.date | None) -> None:

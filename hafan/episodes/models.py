@@ -40,7 +40,10 @@ class Episode(HafanModel):
     reference = models.CharField(
         max_length=32, unique=True, help_text=_("The hub's reference for the episode.")
     )
-    child = models.ForeignKey("people.Child", on_delete=models.PROTECT, related_name="episodes")
+    # Indexed by (child, reported_at) below, which serves every lookup by child.
+    child = models.ForeignKey(
+        "people.Child", on_delete=models.PROTECT, related_name="episodes", db_index=False
+    )
     council = models.ForeignKey(
         "agencies.Agency",
         null=True,
@@ -81,6 +84,7 @@ class Episode(HafanModel):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("For an episode imported from a police system: the force whose occurrence it is."),
+        db_index=False,  # the unique (force, occurrence number) index serves every lookup
     )
     occurrence_number = models.CharField(
         max_length=64,

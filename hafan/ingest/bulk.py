@@ -11,6 +11,9 @@ natively. Used only inside the import services' transactions.
 from __future__ import annotations
 
 import datetime
+import os
+import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -36,9 +39,25 @@ class RawJson(str):
     __slots__ = ()
 
 
+_VARIANT = "89ab"
+
+
+def uuid7_hex() -> str:
+    """A time-ordered (version 7, RFC 9562) UUID as 32 hex digits, the form both databases take for a UUID
+    column. Rows written in bulk get ids that sort by creation, so each public-id index grows at its end
+    instead of touching a random page per row (at a million rows, the difference between the index
+    staying in memory and rewriting most of it); 74 random bits keep the ids unguessable."""
+    millis = time.time_ns() // 1_000_000
+    digits = os.urandom(10).hex()
+    return f"{millis:012x}7{digits[:3]}{_VARIANT[int(digits[3], 16) & 3]}{digits[4:19]}"
+
+
 def _prepare(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
     if connection.vendor == "postgresql" and isinstance(field, _NATIVE_ON_POSTGRES):
         return None
+    if isinstance(field, models.UUIDField):
+        # Values are uuid7_hex() text already, or UUID objects: SQLite stores the 32 hex digits.
+        return lambda value: value if isinstance(value, str) else value.hex
     if isinstance(field, models.CharField | models.TextField | models.IntegerField | models.ForeignKey):
         return None
     return lambda value: field.get_db_prep_save(value, connection)
@@ -56,8 +75,10 @@ def insert_rows(
     for field in fields:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             defaults.append((field.attname, lambda: now))
+        elif isinstance(field, models.UUIDField) and field.default is uuid.uuid4:
+            defaults.append((field.attname, uuid7_hex))
         else:
-            # The field's own default: a callable (a new UUID) per row, "" for text, None otherwise.
+            # The field's own default: a callable per row, "" for text, None otherwise.
             defaults.append((field.attname, field._get_default))  # type: ignore[attr-defined]
     if connection.vendor == "postgresql":
         return _copy_rows(model, fields, defaults, rows, returning_ids=returning_ids)
@@ -132,11 +153,13 @@ def select_in(
     values: Sequence[Any],
     *,
     where: dict[str, Any] | None = None,
+    not_empty: bool = False,
 ) -> list[tuple[Any, ...]]:
     """`SELECT columns FROM model WHERE key IN values [AND where...]`, for thousands of values at once.
 
     On PostgreSQL the values travel as one array parameter (`= ANY(%s)`); Django's `__in` would send one
-    parameter each, which costs more to build than to run. Column names are model attnames."""
+    parameter each, which costs more to build than to run. Column names are model attnames; `where` adds
+    equality conditions, which should complete an index's leading columns so that the lookup uses it."""
     if not values:
         return []
     meta = model._meta
@@ -152,6 +175,9 @@ def select_in(
 
     select = ", ".join(column(c) for c in columns)
     conditions = [f"{column(name)} = %s" for name in (where or {})]
+    if not_empty:
+        # Lets the planner use a partial index "WHERE key <> ''" (e.g. episodes' occurrence numbers).
+        conditions.append(f"{column(key)} <> ''")
     fixed = list((where or {}).values())
     table = quote(meta.db_table)
     rows: list[tuple[Any, ...]] = []

@@ -87,7 +87,7 @@ class IngestRecord:
             "person": {
                 "given_name": person.given_name,
                 "family_name": person.family_name,
-                "date_of_birth": person.date_of_birth,
+                "date_of_birth": _iso(person.date_of_birth),
                 "sex": person.sex,
                 "other_names": person.other_names,
                 "address": person.address,
@@ -95,17 +95,22 @@ class IngestRecord:
                 "nhs_number": person.nhs_number,
                 "upn": person.upn,
             },
-            "recorded_on": self.recorded_on,
+            "recorded_on": _iso(self.recorded_on),
             "person_ref": self.person_ref,
             "ethnicity": self.ethnicity,
             "phone": self.phone,
             "email": self.email,
-            "facts": [[f.category, f.summary, f.recorded_on] for f in self.facts],
-            "episodes": [[getattr(e, name) for name in _EPISODE_FIELDS] for e in self.episodes],
+            "facts": [[f.category, f.summary, _iso(f.recorded_on)] for f in self.facts],
+            "episodes": [[_iso(getattr(e, name)) for name in _EPISODE_FIELDS] for e in self.episodes],
         }
         return json.dumps(
             data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_json_default
         )
+
+
+def _iso(value: Any) -> Any:
+    """Dates and times as ISO 8601 text, before encoding (faster than the encoder's fallback hook)."""
+    return value.isoformat() if isinstance(value, datetime.date) else value
 
 
 def _json_default(value: Any) -> str:

@@ -52,6 +52,7 @@ from hafan.sharing.audit import audit_record
 from hafan.sharing.models import AuditAction
 
 MAX_STORED_ERRORS = 10_000
+SEXES = frozenset(Sex.values)
 ProgressCallback = Callable[[ImportRun], None]
 
 
@@ -288,13 +289,18 @@ def _write(
 ) -> set[str]:
     """Pass 2: write the valid records, batch by batch, each batch in one transaction."""
     systems: set[str] = set()
-    for batch in _spooled(spool):
+    for batches, batch in enumerate(_spooled(spool), start=1):
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 # Each batch is whole or absent either way; not waiting for the disk at each commit means
                 # a power cut can lose the last moments' batches, which re-running the file restores.
+                # The batch's lookups are index probes for a few thousand keys. While a bulk load outgrows the
+                # planner's statistics it would scan whole tables instead, and compiling (JIT) costs more
+                # than it saves: both are switched off for the batch's own transaction.
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                    cursor.execute("SET LOCAL jit TO OFF")
+                    cursor.execute("SET LOCAL enable_seqscan TO OFF")
             # One writer per agency at a time: concurrent imports of the same file cannot both create a record.
             Agency.objects.select_for_update().filter(pk=request.agency.pk).first()
             _write_batch(run, request.agency, batch)
@@ -312,6 +318,11 @@ def _write(
                 ]
             )
         systems.update(r.system for r in batch)
+        if connection.vendor == "postgresql" and batches & (batches - 1) == 0:
+            # A bulk load outgrows the planner's statistics: refresh them as the tables double (batches
+            # 1, 2, 4, 8...), so that each batch's lookups keep using their indexes.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE people_child, people_sourcerecord, people_fact, episodes_episode")
         if progress:
             progress(run)
     return systems
@@ -341,13 +352,13 @@ def _write_batch(run: ImportRun, agency: Agency, batch: list[IngestRecord]) -> N
         "withdrawn_at",
         "last_seen_run_id",
     ]
-    existing = {
-        (row[1], row[2]): dict(zip(names, row, strict=True))
+    existing: dict[tuple[str, str], dict[str, Any]] = {}
+    for system in systems:  # (agency, system, local_id) is the unique index: give it all three
+        ids = list({b.local_id for b in batch if b.system == system})
         for row in select_in(
-            SourceRecord, names, "local_id", list({b.local_id for b in batch}), where={"agency_id": agency.pk}
-        )
-        if row[1] in systems
-    }
+            SourceRecord, names, "local_id", ids, where={"agency_id": agency.pk, "system": system}
+        ):
+            existing[(row[1], row[2])] = dict(zip(names, row, strict=True))
     seen: dict[tuple[str, str], str] = {}
     new: list[tuple[IngestRecord, str]] = []
     changed: list[tuple[IngestRecord, str, dict[str, Any]]] = []
@@ -416,7 +427,7 @@ def _record_fields(item: IngestRecord) -> dict[str, Any]:
         "family_name": person.family_name,
         "other_names": person.other_names[:200],
         "date_of_birth": person.date_of_birth,
-        "sex": person.sex if person.sex in Sex.values else Sex.UNKNOWN,
+        "sex": person.sex if person.sex in SEXES else Sex.UNKNOWN,
         "address": person.address[:300],
         "postcode": person.postcode.strip().upper()[:10],
         "nhs_number": person.nhs_number,
@@ -460,10 +471,13 @@ def _children_for(agency: Agency, items: list[IngestRecord]) -> list[int]:
     points at (when exactly one child), else a new child. Fuzzier matches are identity resolution's job."""
     refs = {i.person_ref for i in items if i.person_ref}
     by_key: dict[tuple[str, str], set[int]] = {}
-    for ref, holder in select_in(
-        SourceRecord, ["person_ref", "child_id"], "person_ref", list(refs), where={"agency_id": agency.pk}
+    # By person_ref's own index alone: the agency is checked here, as a condition on it could lead the
+    # planner to read all of the agency's records.
+    for ref, holder, held_by in select_in(
+        SourceRecord, ["person_ref", "child_id", "agency_id"], "person_ref", list(refs)
     ):
-        by_key.setdefault(("ref", ref), set()).add(holder)
+        if held_by == agency.pk:
+            by_key.setdefault(("ref", ref), set()).add(holder)
     for field in ("nhs_number", "upn"):
         values = {getattr(i.person, field) for i in items if getattr(i.person, field)}
         for value, holder in select_in(SourceRecord, [field, "child_id"], field, list(values)):
@@ -498,7 +512,7 @@ def _children_for(agency: Agency, items: list[IngestRecord]) -> list[int]:
                 "given_name": items[i].person.given_name,
                 "family_name": items[i].person.family_name,
                 "date_of_birth": items[i].person.date_of_birth,
-                "sex": items[i].person.sex if items[i].person.sex in Sex.values else Sex.UNKNOWN,
+                "sex": items[i].person.sex if items[i].person.sex in SEXES else Sex.UNKNOWN,
                 "responsible_council_id": council_id,
             }
             for i in creating
@@ -617,10 +631,6 @@ def _episode_fields(episode: EpisodeIn) -> dict[str, Any]:
     }
 
 
-def _episode_hash(fields: dict[str, Any]) -> str:
-    return hashlib.sha256("\x1f".join(str(fields[name]) for name in sorted(fields)).encode()).hexdigest()
-
-
 def _write_episodes(agency: Agency, written: list[_Written]) -> int:
     wanted = {ep.occurrence_number: (ep, w) for w in written for ep in w.item.episodes}
     if not wanted:
@@ -633,6 +643,7 @@ def _write_episodes(agency: Agency, written: list[_Written]) -> int:
             "occurrence_number",
             list(wanted),
             where={"source_agency_id": agency.pk},
+            not_empty=True,
         )
     ]
     existing = {}
@@ -650,7 +661,8 @@ def _write_episodes(agency: Agency, written: list[_Written]) -> int:
     to_update: list[Episode] = []
     for number, (episode, w) in wanted.items():
         fields = _episode_fields(episode)
-        digest = _episode_hash(fields)
+        # The record's own fingerprint covers its episode: an unchanged record has an unchanged episode.
+        digest = w.digest
         found = existing.get(number)
         if found is None:
             rows.append(

@@ -69,7 +69,10 @@ class SourceRecord(HafanModel):
     """What one agency's system holds about the child, as that system spells it."""
 
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="source_records")
-    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="source_records")
+    # Indexed by the unique (agency, system, local_id) constraint, which serves every lookup by agency.
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.PROTECT, related_name="source_records", db_index=False
+    )
     system = models.CharField(max_length=100, help_text=_("The agency's system the record came from."))
     local_id = models.CharField(max_length=100, help_text=_("The record's identifier in that system."))
     given_name = models.CharField(max_length=100)
@@ -79,13 +82,12 @@ class SourceRecord(HafanModel):
     sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     address = models.CharField(max_length=300, blank=True)
     postcode = models.CharField(max_length=10, blank=True)
-    nhs_number = models.CharField(max_length=10, blank=True, db_index=True)
-    upn = models.CharField(max_length=13, blank=True, db_index=True)
+    nhs_number = models.CharField(max_length=10, blank=True)
+    upn = models.CharField(max_length=13, blank=True)
     recorded_on = models.DateField(help_text=_("When the agency last updated the record."))
     person_ref = models.CharField(
         max_length=100,
         blank=True,
-        db_index=True,
         help_text=_(
             "The person's id in the agency's system, where its records are per event (an occurrence)."
         ),
@@ -107,7 +109,15 @@ class SourceRecord(HafanModel):
         ),
     )
     last_seen_run = models.ForeignKey(
-        "ingest.ImportRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "ingest.ImportRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        # Bookkeeping, never looked up by: no index to keep up, and no constraint to check on each of the
+        # millions of rows an import writes (runs are never deleted).
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:
@@ -116,7 +126,16 @@ class SourceRecord(HafanModel):
                 fields=["agency", "system", "local_id"], name="source_record_unique_local_id"
             )
         ]
-        indexes = [models.Index(fields=["family_name", "date_of_birth"])]
+        # Exact-match identifier lookups only: plain indexes (db_index=True would add a second, LIKE-pattern
+        # index to each on PostgreSQL, which every import row would have to keep up too).
+        indexes = [
+            # Exact matching on names and date of birth (child_find_match) compares names without case,
+            # which no plain name index serves: the date of birth narrows it to a few rows.
+            models.Index(fields=["date_of_birth"], name="source_record_date_of_birth"),
+            models.Index(fields=["nhs_number"], name="source_record_nhs_number"),
+            models.Index(fields=["upn"], name="source_record_upn"),
+            models.Index(fields=["person_ref"], name="source_record_person_ref"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.agency.code}/{self.system}/{self.local_id}"
@@ -125,12 +144,22 @@ class SourceRecord(HafanModel):
 class SourceRecordVersion(models.Model):
     """Every imported version of a source record, the old ones kept when a changed row arrives."""
 
-    record = models.ForeignKey(SourceRecord, on_delete=models.PROTECT, related_name="versions")
+    # The unique (record, version) index serves lookups by record; imports write millions of versions, so
+    # no index is kept that no query needs.
+    record = models.ForeignKey(
+        SourceRecord, on_delete=models.PROTECT, related_name="versions", db_index=False
+    )
     version = models.PositiveIntegerField()
     content_hash = models.CharField(max_length=64)
     payload = models.JSONField(help_text=_("The record as the agency supplied it, after validation."))
     import_run = models.ForeignKey(
-        "ingest.ImportRun", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "ingest.ImportRun",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,  # runs are never deleted; not checked on each of millions of versions
     )
     created_at = models.DateTimeField()
 

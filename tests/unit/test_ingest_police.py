@@ -107,7 +107,6 @@ SIAN_FIRST = IngestRecord(
         FactIn(FactCategory.ASSOCIATE, "Associate: Cerys Lloyd (friend)"),
         FactIn(FactCategory.PLACE, "Place: Bus station, Newport city centre"),
         FactIn(FactCategory.PLACE, "Place: Skate park, Coronation Park"),
-        FactIn(FactCategory.PLACE, "Found at: Friend's flat, Pillgwenlly"),
     ),
     episodes=(
         EpisodeIn(
@@ -428,7 +427,6 @@ SIAN_POLE = IngestRecord(
         FactIn(FactCategory.ASSOCIATE, "Associate: Cerys Lloyd (friend)"),
         FactIn(FactCategory.ASSOCIATE, "Uses phone: Black smartphone, pay as you go"),
         FactIn(FactCategory.PLACE, "Place: Skate park, Coronation Park, NP19 0AB"),
-        FactIn(FactCategory.PLACE, "Found at: Friend's flat, Pillgwenlly"),
     ),
     episodes=(
         EpisodeIn(
@@ -474,7 +472,6 @@ def test_pole_subject_links() -> None:
         FactIn(FactCategory.WARNING_MARKER, "Warning marker: Weapons"),
         FactIn(FactCategory.ASSOCIATE, "Uses vehicle: Grey hatchback, partial index CX19"),
         FactIn(FactCategory.PLACE, "Place: Railway station, Cardiff"),
-        FactIn(FactCategory.PLACE, "Found at: Railway station, Cardiff"),
     )
     open_episode = occurrences["GW-26-00107"]
     assert open_episode.episodes[0].returned_at is None

@@ -159,8 +159,8 @@ class PoliceCsvAdapter(Adapter):
         facts = [FactIn(FactCategory.WARNING_MARKER, summary) for summary in markers]
         facts += [FactIn(FactCategory.ASSOCIATE, summary) for summary in associates]
         facts += [FactIn(FactCategory.PLACE, summary) for summary in places]
-        if found_where:
-            facts.append(FactIn(FactCategory.PLACE, f"Found at: {found_where}"))
+        # Where the child was found is kept once, on the episode (found_where), which briefings list with
+        # earlier episodes: not repeated as a place fact, so places are never counted twice.
         return IngestRecord(
             location=location,
             system=self.system,

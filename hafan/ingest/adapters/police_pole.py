@@ -354,8 +354,8 @@ class _EventRow:
             person, markers = self._person(subject, prefix, reported_at)
             facts += [FactIn(FactCategory.WARNING_MARKER, summary) for summary in markers]
             facts += self._subject_facts(subject_id, links)
-        if found_where:
-            facts.append(FactIn(FactCategory.PLACE, f"Found at: {found_where}"))
+        # Where the child was found is kept once, on the episode (found_where), which briefings list with
+        # earlier episodes: not repeated as a place fact, so places are never counted twice.
 
         if person is None or not check.ok or reported_at is None or last_seen_at is None:
             return list(dict.fromkeys(check.errors))  # an element used twice (a place, a person) reports once

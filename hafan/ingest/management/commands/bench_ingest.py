@@ -4,7 +4,7 @@ For each format (police-csv, generic) and size (100,000 and 1,000,000 rows by de
 written (not timed), the database's agency records are emptied, and `hafan import` runs in a child
 process: the first import (everything new) and then the same file again (everything unchanged). Printed
 per run: the check-and-write time, records per second and the child's peak resident memory
-(os.wait4's ru_maxrss), which should stay flat as the file grows because both passes stream.
+(VmHWM, which the import reports with --report-memory), which should stay flat as the file grows because both passes stream.
 
 It empties the hub's tables, so it refuses to run unless the database's name contains "bench"
 (`make bench-ingest` creates and migrates `hafan_bench` on the local PostgreSQL).
@@ -112,12 +112,21 @@ class Command(BaseCommand):
                     cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
 
     def _import(self, format_name: str, path: str, extra: list[str]) -> tuple[float, float]:
-        command = [sys.executable, "-m", "hafan.cli", "import", format_name, path, "--no-link", *extra]
+        command = [
+            sys.executable, "-m", "hafan.cli", "import", format_name, path, "--no-link", "--report-memory", *extra
+        ]  # fmt: skip
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
-        _, status, usage = os.wait4(process.pid, 0)
+        finished = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
         seconds = time.perf_counter() - started
-        output = process.stdout.read().decode() if process.stdout else ""
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise CommandError(f"import failed:\n{output}")
-        return seconds, usage.ru_maxrss / 1024
+        if finished.returncode != 0:
+            raise CommandError(f"import failed:\n{finished.stdout}{finished.stderr}")
+        # The child's own high-water mark (VmHWM): rusage would also count the memory it was forked with.
+        peak = next(
+            (
+                float(line.split()[2])
+                for line in finished.stdout.splitlines()
+                if line.startswith("Peak memory:")
+            ),
+            0.0,
+        )
+        return seconds, peak

@@ -38,6 +38,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-link", action="store_true", help="Leave identity resolution of new records for later."
         )
+        parser.add_argument(
+            "--report-memory",
+            action="store_true",
+            help="Print this process's peak resident memory at the end.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -80,6 +85,8 @@ class Command(BaseCommand):
         elif os.path.exists(report):
             os.remove(report)  # a report from an earlier attempt no longer describes this file
         self.stdout.write(_summary(run))
+        if options["report_memory"]:
+            self.stdout.write(f"Peak memory: {_peak_memory_mb():.0f} MB")
         if run.status == ImportStatus.REJECTED:
             raise CommandError(f"Rejected, nothing imported: {run.rejection_reason} (report: {report})")
         if run.records_rejected:
@@ -116,6 +123,20 @@ def _expand(paths: list[str]) -> list[str]:
         else:
             raise CommandError(f"No such file: {path}")
     return files
+
+
+def _peak_memory_mb() -> float:
+    """The process's own high-water resident memory (VmHWM, Linux), which starts afresh at exec."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _summary(run: ImportRun) -> str:

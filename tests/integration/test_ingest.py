@@ -369,3 +369,22 @@ def test_recent_ids_stay_bounded() -> None:
     for i in range(10):
         seen[str(i)] = i
     assert list(seen) == ["7", "8", "9"]
+
+
+def test_the_command_refuses_a_user_who_does_not_administer_the_agency(
+    agencies: dict[str, Agency], staff: dict[str, Any], workdir: Path
+) -> None:
+    # The demo administrator belongs to Gwent Police, not to the health board.
+    with pytest.raises(CommandError, match="not an administrator of ABUHB"):
+        call_command(
+            "import",
+            "fhir",
+            str(workdir / "fhir" / "bundle.json"),
+            "--agency",
+            "ABUHB",
+            "--user",
+            "admin",
+            "--no-link",
+        )
+    assert not ImportRun.objects.exists()
+    assert SourceRecord.objects.count() == 0

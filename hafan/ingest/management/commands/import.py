@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hafan.agencies.models import Agency
+from hafan.core.errors import NotPermitted
 from hafan.ingest.adapters import ADAPTERS
 from hafan.ingest.models import ImportChannel, ImportRun, ImportStatus
 from hafan.ingest.reading import Source
@@ -78,7 +79,10 @@ class Command(BaseCommand):
             if verbose:
                 self.stdout.write(f"  {run.rows_done:,} of {run.rows_total:,} records written")
 
-        run = import_run(request, progress=progress)
+        try:
+            run = import_run(request, progress=progress)
+        except NotPermitted as exc:
+            raise CommandError(f"{exc} ({actor} is not an administrator of {agency.code}).") from exc
         report = f"{paths[0]}.errors.csv"
         if run.status == ImportStatus.REJECTED or run.records_rejected:
             error_report_write(run, report)

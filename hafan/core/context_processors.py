@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from hafan.ingest.selectors import may_open_imports
 from hafan.sharing import policy
 from hafan.sharing.access import actor_for
 
@@ -21,6 +22,6 @@ def hafan(request: HttpRequest) -> dict[str, Any]:
             "dashboard": policy.can_view_dashboard(actor),
             "audit": policy.can_view_audit_trail(actor),
             "identities": policy.can_manage_identities(actor),
-            "imports": policy.can_view_import_history(actor, agency_code=actor.agency_code or ""),
+            "imports": may_open_imports(request.user),
         },
     }

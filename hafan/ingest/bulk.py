@@ -10,7 +10,6 @@ natively. Used only inside the import services' transactions.
 
 from __future__ import annotations
 
-import datetime
 import os
 import time
 import uuid
@@ -140,10 +139,6 @@ def _copy_rows(
                         values[position] = field.get_db_prep_save(value, connection)
                 copy.write_row([ids[index], *values] if returning_ids else values)
     return ids
-
-
-def utc(moment: datetime.datetime | None) -> datetime.datetime | None:
-    return moment.astimezone(datetime.UTC) if moment is not None else None
 
 
 def select_in(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
 
@@ -136,11 +136,3 @@ class FileRejected(Exception):
         super().__init__(f"{location}: {reason}" if location else reason)
         self.reason = reason
         self.location = location
-
-
-@dataclass
-class ParseResult:
-    """What the validation pass found (used by tests and the dry run)."""
-
-    records: list[IngestRecord] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)

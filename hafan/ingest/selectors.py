@@ -29,6 +29,12 @@ def import_runs_visible_to(user: Any) -> QuerySet[ImportRun]:
     return ImportRun.objects.filter(agency__code__in=codes).select_related("agency", "imported_by")
 
 
+def may_open_imports(user: Any) -> bool:
+    """The Imports pages: an agency's administrators (who import) and the IG auditor (who sees all)."""
+    actor = actor_for(user)
+    return policy.can_view_import_history(actor, agency_code=actor.agency_code or "")
+
+
 def import_run_get_for_user(*, user: Any, public_id: uuid.UUID | str) -> ImportRun:
     try:
         run = import_runs_visible_to(user).get(public_id=public_id)

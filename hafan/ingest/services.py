@@ -43,7 +43,7 @@ from hafan.ingest.bulk import RawJson, insert_rows, select_in
 from hafan.ingest.models import CodeMapping, ImportChannel, ImportRowError, ImportRun, ImportStatus
 from hafan.ingest.reading import Source, check_size
 from hafan.ingest.records import EpisodeIn, FileRejected, IngestRecord, RowError
-from hafan.ingest.vocabularies import NATIONAL_CODES, CodeBook
+from hafan.ingest.vocabularies import NATIONAL_CODES, CodeBook, normalise_code
 from hafan.linkage.models import BlockingKey, RecordLinkage
 from hafan.people.models import Child, Fact, Sex, SourceRecord, SourceRecordVersion
 from hafan.sharing import policy
@@ -88,7 +88,7 @@ def code_mappings_seed(agency: Agency, mappings: Iterable[tuple[str, str, str]])
         _, created = CodeMapping.objects.get_or_create(
             agency=agency,
             vocabulary=vocabulary,
-            normalised_code=" ".join(code.split()).casefold(),
+            normalised_code=normalise_code(code),
             defaults={"source_code": code, "hafan_value": value},
         )
         added += created

@@ -25,6 +25,7 @@ from hafan.ingest.selectors import (
     import_run_get_for_user,
     import_runs_visible_to,
     importable_agencies_for,
+    may_open_imports,
 )
 from hafan.ingest.services import ImportRequest, error_report_rows, import_link_later, import_run
 
@@ -41,7 +42,7 @@ class _Echo:
 def imports(request: HttpRequest) -> HttpResponse:
     runs = import_runs_visible_to(request.user)
     agencies = importable_agencies_for(request.user)
-    if not agencies and not runs.exists() and not _may_view_any(request):
+    if not may_open_imports(request.user):
         raise NotFoundOrNoAccess
     form = None
     if agencies:
@@ -61,14 +62,6 @@ def imports(request: HttpRequest) -> HttpResponse:
         "ingest/imports.html",
         {"form": form, "page": page, "agency": agencies[0] if agencies else None, "formats": FORMAT_LABELS},
     )
-
-
-def _may_view_any(request: HttpRequest) -> bool:
-    from hafan.sharing import policy
-    from hafan.sharing.access import actor_for
-
-    actor = actor_for(request.user)
-    return policy.can_view_import_history(actor, agency_code=actor.agency_code or "")
 
 
 def _import_upload(request: HttpRequest, form: ImportForm, agency: Any) -> Any:

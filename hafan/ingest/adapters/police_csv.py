@@ -25,7 +25,7 @@ from hafan.ingest.adapters.base import (
     RowCheck,
 )
 from hafan.ingest.reading import RAGGED, Source, check_size, csv_rows, detect_encoding
-from hafan.ingest.records import EpisodeIn, FactIn, FileRejected, IngestRecord, RowError
+from hafan.ingest.records import EpisodeIn, FactIn, IngestRecord, RowError
 from hafan.ingest.vocabularies import Vocabulary, normalise_code
 from hafan.people.models import Sex
 from hafan.people.services import PersonDetails
@@ -90,17 +90,12 @@ class PoliceCsvAdapter(Adapter):
             check_size(source)
             encoding = detect_encoding(source)
             seen = RecentIds()  # occurrence number -> where it first appeared
-            try:
-                for line, row in csv_rows(source, encoding, required=REQUIRED_COLUMNS):
-                    result = self._row(f"line {line}", row, context, seen)
-                    if isinstance(result, IngestRecord):
-                        yield result
-                    else:
-                        yield from result
-            except UnicodeDecodeError as exc:  # a UTF-16 byte-order mark on bytes that are not UTF-16
-                raise FileRejected(
-                    f"The file cannot be decoded as {encoding} ({exc.reason}): save it as UTF-8.", source.name
-                ) from exc
+            for line, row in csv_rows(source, encoding, required=REQUIRED_COLUMNS):
+                result = self._row(f"line {line}", row, context, seen)
+                if isinstance(result, IngestRecord):
+                    yield result
+                else:
+                    yield from result
 
     def _row(
         self, location: str, row: dict[str, str], context: ParseContext, seen: RecentIds

@@ -69,14 +69,7 @@ class PolicePoleAdapter(Adapter):
         for source in sources:
             check_size(source)
             encoding = detect_encoding(source)
-            try:
-                document = load_json(source, encoding)
-            except UnicodeDecodeError as exc:  # a UTF-16 byte-order mark on bytes that are not UTF-16
-                raise FileRejected(
-                    f"The file cannot be decoded as {encoding} ({exc.reason}): save it as UTF-8.", source.name
-                ) from exc
-            except ValueError as exc:  # e.g. an integer longer than Python converts (4,300 digits)
-                raise FileRejected(f"The JSON cannot be read ({str(exc)[:100]}).", source.name) from exc
+            document = load_json(source, encoding)  # FileRejected for anything it cannot read
             graph = _Graph.build(document, source.name)
             yield from graph.records(self.system, context)
 

@@ -16,6 +16,12 @@ class User(AbstractUser):
     role = models.CharField(
         max_length=32, choices=Role.choices, help_text=_("What this person does in the hub.")
     )
+    hub_member = models.BooleanField(
+        default=True,
+        help_text=_(
+            "Works in the hub team. Partner staff outside the hub see only the children allocated to them."
+        ),
+    )
     language = models.CharField(
         max_length=2,
         choices=[("en", "English"), ("cy", "Cymraeg")],

@@ -62,3 +62,51 @@ class Purpose(TextChoices):
     AUDIT = "audit", _("Information-governance audit")
     ADMINISTRATION = "administration", _("Administration")
     AGENCY_FEED = "agency_feed", _("Agency system feed")
+
+
+# Information governance (docs/adr/0005-information-governance.md)
+
+
+class DataCategory(TextChoices):
+    """What kind of information a fact is, for sharing agreements and the access table."""
+
+    POLICE_INTELLIGENCE = "police_intelligence", _("Police intelligence")
+    HEALTH = "health", _("Health")
+    EDUCATION = "education", _("Education")
+    SOCIAL_CARE = "social_care", _("Social care")
+    DEBRIEF_DISCLOSURE = "debrief_disclosure", _("Debrief disclosure")
+
+
+class Handling(TextChoices):
+    """How far a fact may travel beyond the agency that supplied it."""
+
+    HUB_ONLY = "hub_only", _("Hub only")
+    NEED_TO_KNOW = "need_to_know", _("Need to know: allocated workers only")
+    NOT_TO_CHARITY = "not_to_charity", _("Not to the charity")
+    CONSENT_OR_SAFEGUARDING = "consent_or_safeguarding", _("Only with consent or on a safeguarding basis")
+
+
+class ShareBasis(TextChoices):
+    """Why a fact that needs consent or a safeguarding basis may be shared."""
+
+    NONE = "none", _("No basis recorded")
+    CONSENT = "consent", _("The child agreed")
+    SAFEGUARDING = "safeguarding", _("Needed to keep the child safe")
+
+
+class Relation(TextChoices):
+    """The user's relation to a child, one of the access policy's inputs."""
+
+    ALLOCATED = "allocated", _("Allocated worker")
+    HUB_MEMBER = "hub_member", _("Hub member")
+    BREAK_GLASS = "break_glass", _("Emergency access")
+    NONE = "none", _("None")
+
+
+class Channel(TextChoices):
+    """How information left its owning agency's view (the disclosure log)."""
+
+    PAGE = "page", _("Page")
+    PDF = "pdf", _("PDF")
+    EXPORT = "export", _("Export")
+    API = "api", _("Agency system (API)")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from hafan.agencies.models import Agency
 from hafan.core.errors import InvalidAction, NotPermitted
 from hafan.core.vocabulary import AgencyKind, FactCategory, Purpose
+from hafan.core.vocabulary import ShareBasis as FactShareBasis
 from hafan.debriefs.models import Debrief, Indicator, OfferStatus, PullFactor, PushFactor, ShareBasis
 from hafan.people.services import fact_add
 from hafan.sharing import policy
@@ -173,5 +174,6 @@ def debrief_record(
                 actor=worker,
                 purpose=Purpose.DEBRIEF,
                 debrief=debrief,
+                share_basis=FactShareBasis(debrief.share_basis),
             )
     return debrief

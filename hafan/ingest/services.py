@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from hafan.agencies.models import Agency
 from hafan.core.errors import NotPermitted
-from hafan.core.vocabulary import AgencyKind, Purpose
+from hafan.core.vocabulary import AgencyKind, FactCategory, Purpose, ShareBasis
 from hafan.episodes.models import Episode, EpisodeStatus
 from hafan.ingest.adapters import UnknownFormat, adapter_for
 from hafan.ingest.adapters.base import Adapter, ParseContext
@@ -563,6 +563,7 @@ def _update_records(
 
 def _write_facts(agency: Agency, written: list[_Written], now: datetime.datetime) -> int:
     """Each record's facts as it now states them: new ones created, ones it no longer states withdrawn."""
+    agency_kind = AgencyKind(agency.kind)
     current: dict[int, dict[tuple[str, str, datetime.date], int]] = {}
     withdrawn: dict[int, dict[tuple[str, str, datetime.date], int]] = {}
     changed_ids = [w.pk for w in written if w.version > 1]
@@ -591,12 +592,18 @@ def _write_facts(agency: Agency, written: list[_Written], now: datetime.datetime
                 to_restore.append(gone[key])
                 continue
             category, summary, recorded_on = key
+            data_category = policy.data_category_for(
+                source_agency_kind=agency_kind, category=FactCategory(category), from_debrief=False
+            )
             rows.append(
                 {
                     "child_id": w.child_id,
                     "agency_id": agency.pk,
                     "source_record_id": w.pk,
                     "category": category,
+                    "data_category": data_category.value,
+                    "handling": policy.default_handling(data_category).value,
+                    "share_basis": ShareBasis.NONE.value,
                     "summary": summary,
                     "recorded_on": recorded_on,
                     "source": source,

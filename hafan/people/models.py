@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from hafan.core.models import HafanModel
-from hafan.core.vocabulary import FactCategory, RiskGrade
+from hafan.core.vocabulary import DataCategory, FactCategory, Handling, RiskGrade, ShareBasis
 
 
 class Sex(models.TextChoices):
@@ -200,6 +200,38 @@ class Fact(HafanModel):
         blank=True,
         help_text=_("Set when a newer version of its source record no longer says it: kept, not deleted."),
     )
+    # Handling (docs/adr/0005-information-governance.md): set from the source when the fact is written,
+    # and the owning agency can restrict it further.
+    data_category = models.CharField(
+        max_length=32,
+        choices=DataCategory.choices,
+        help_text=_("What kind of information this is, for sharing agreements and the access table."),
+    )
+    handling = models.CharField(
+        max_length=32,
+        choices=Handling.choices,
+        help_text=_("How far the fact may travel beyond the agency that supplied it."),
+    )
+    share_basis = models.CharField(
+        max_length=16,
+        choices=ShareBasis.choices,
+        default=ShareBasis.NONE,
+        help_text=_("For facts shared only with consent or on a safeguarding basis: which applies."),
+    )
+    restricted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("Set when the owning agency restricts the fact to its own staff."),
+    )
+    restricted_reason = models.CharField(max_length=200, blank=True)
+    superseded_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Set when the fact was corrected (rectified): the correction replaces it everywhere."),
+    )
 
     class Meta:
         ordering = ["category", "-recorded_on"]
@@ -233,3 +265,32 @@ class ResponsePlan(HafanModel):
 
     def __str__(self) -> str:
         return f"Plan for {self.child} ({self.agreed_at:%Y-%m-%d})"
+
+
+class AllocationKind(models.TextChoices):
+    CASE_HOLDER = "case_holder", _("Case-holding social worker")
+    NAMED_NURSE = "named_nurse", _("Named nurse")
+    SCHOOL_LEAD = "school_lead", _("School safeguarding lead")
+    OFFICER = "officer", _("Officer in the case")
+    DEBRIEF = "debrief", _("Debrief worker")
+
+
+class Allocation(HafanModel):
+    """A worker allocated to a child: the strongest relation in the access policy. Ending it takes effect on
+    the worker's next request."""
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="allocations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="allocations")
+    kind = models.CharField(max_length=16, choices=AllocationKind.choices)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    allocated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["user", "child"], name="allocation_user_child")]
+
+    def __str__(self) -> str:
+        return f"{self.user} -> {self.child_id} ({self.kind})"

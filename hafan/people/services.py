@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from hafan.agencies.models import Agency
 from hafan.core.errors import NotPermitted
-from hafan.core.vocabulary import FactCategory, Purpose, RiskGrade
+from hafan.core.vocabulary import AgencyKind, FactCategory, Handling, Purpose, RiskGrade, ShareBasis
 from hafan.linkage.records import LinkRecord
 from hafan.linkage.services import blocking_keys_refresh
 from hafan.people.identifiers import nhs_number_is_valid, normalise_nhs_number, normalise_upn, upn_is_valid
@@ -207,6 +207,8 @@ def fact_add(
     purpose: Purpose = Purpose.AGENCY_FEED,
     source_record: SourceRecord | None = None,
     debrief: Any = None,
+    share_basis: ShareBasis = ShareBasis.NONE,
+    handling: Handling | None = None,
 ) -> Fact:
     if category not in FactCategory.values:
         raise ValidationError({"category": _("Unknown fact category %(value)s.") % {"value": category}})
@@ -214,10 +216,18 @@ def fact_add(
         raise ValidationError({"summary": _("A fact needs a summary.")})
     if not source.strip():
         raise ValidationError({"source": _("Every fact records who supplied it.")})
+    data_category = policy.data_category_for(
+        source_agency_kind=AgencyKind(agency.kind),
+        category=FactCategory(category),
+        from_debrief=debrief is not None,
+    )
     fact = Fact.objects.create(
         child=child,
         agency=agency,
         category=category,
+        data_category=data_category,
+        handling=handling or policy.default_handling(data_category),
+        share_basis=share_basis,
         summary=summary.strip(),
         recorded_on=recorded_on,
         source=source.strip(),
@@ -231,7 +241,7 @@ def fact_add(
         target_type="fact",
         target_id=fact.public_id,
         child_public_id=child.public_id,
-        detail={"category": category, "agency": agency.code},
+        detail={"category": category, "agency": agency.code, "data_category": data_category},
     )
     return fact
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hafan.core.vocabulary import AgencyKind, FactCategory, Role
+from hafan.core.vocabulary import AgencyKind, DataCategory, FactCategory, Handling, Role
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,30 @@ CASEWORK_ROLES = frozenset(
 POLICE_ROLES = frozenset({Role.POLICE_COORDINATOR, Role.POLICE_SUPERVISOR})
 # Facts that are police intelligence even when another agency passed them on.
 POLICE_INTELLIGENCE_CATEGORIES = frozenset({FactCategory.WARNING_MARKER})
+
+
+def data_category_for(
+    *, source_agency_kind: AgencyKind, category: FactCategory, from_debrief: bool
+) -> DataCategory:
+    """The data category a fact belongs to, from who supplied it and what it is about."""
+    if from_debrief:
+        return DataCategory.DEBRIEF_DISCLOSURE
+    if is_police_intelligence(source_agency_kind=source_agency_kind, category=category):
+        return DataCategory.POLICE_INTELLIGENCE
+    if source_agency_kind == AgencyKind.HEALTH or category == FactCategory.HEALTH_NEED:
+        return DataCategory.HEALTH
+    if category in {FactCategory.SCHOOL, FactCategory.ATTENDANCE}:
+        return DataCategory.EDUCATION
+    return DataCategory.SOCIAL_CARE
+
+
+def default_handling(data_category: DataCategory) -> Handling:
+    """The handling a fact gets when it is written; the owning agency can restrict it further."""
+    if data_category == DataCategory.POLICE_INTELLIGENCE:
+        return Handling.HUB_ONLY
+    if data_category == DataCategory.DEBRIEF_DISCLOSURE:
+        return Handling.CONSENT_OR_SAFEGUARDING
+    return Handling.NOT_TO_CHARITY
 
 
 def _partner(actor: Actor) -> bool:

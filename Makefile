@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(HAFAN) migrate --noinput
 	$(HAFAN) demo_data --if-empty
 	@$(HAFAN) demo_logins
+	@echo "Two-factor code for a demo login (run in another terminal): HAFAN_DEMO=1 $(HAFAN) demo_code USERNAME"
 	$(HAFAN) runserver 127.0.0.1:8000
 
 serve: $(STAMP)

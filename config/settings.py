@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -32,6 +33,11 @@ INSTALLED_APPS = [
     "django.forms",
     "django_htmx",
     "django_tasks_db",
+    # --- Staff accounts (issue 5, item 7; docs/accounts.md): two-factor sign-in and lockout.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "hafan.core",
     "hafan.agencies",
     "hafan.accounts",
@@ -44,10 +50,15 @@ INSTALLED_APPS = [
     "hafan.analytics",
     "hafan.linkage",
     "hafan.ingest",
+    "hafan.rights",  # --- Rights and retention (issue 5, item 9)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # --- Audit trail (docs/audit.md): a fresh id per request, in every audit entry and the X-Request-ID header.
+    "hafan.core.middleware.RequestIdMiddleware",
+    # Secure defaults (issue 5): pages and API responses carry personal data, so no cache keeps them.
+    "hafan.core.security.NoStoreMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -55,10 +66,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # --- Staff accounts (docs/accounts.md): which device verified the user, then timeouts and two-factor.
+    "django_otp.middleware.OTPMiddleware",
+    "hafan.accounts.middleware.StaffSessionMiddleware",
     "hafan.core.middleware.PagesLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # --- Staff accounts: turns django-axes' lockout flag into the locked-out page; axes wants to be last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -105,6 +121,37 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# --- Staff accounts (issue 5, item 7; docs/accounts.md). django-axes checks the lockout before any password
+# is tried; the model backend then checks the password (and hashes even for unknown usernames, so timing
+# does not tell them apart).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+HAFAN_LOGIN_FAILURE_LIMIT = env_int("HAFAN_LOGIN_FAILURE_LIMIT", 10)
+HAFAN_LOGIN_COOLOFF_MINUTES = env_int("HAFAN_LOGIN_COOLOFF_MINUTES", 15)
+HAFAN_SESSION_IDLE_MINUTES = env_int("HAFAN_SESSION_IDLE_MINUTES", 30)
+HAFAN_SESSION_ABSOLUTE_HOURS = env_int("HAFAN_SESSION_ABSOLUTE_HOURS", 10)
+# Wrong two-factor codes in one sign-in before the session is ended (each also counts towards the lockout).
+HAFAN_TWO_FACTOR_FAILURE_LIMIT = 5
+# `hafan demo_code` prints demo logins' codes only when DEBUG or HAFAN_DEMO is on (docs/accounts.md).
+HAFAN_DEMO = env_bool("HAFAN_DEMO", default=False)
+AXES_FAILURE_LIMIT = HAFAN_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=HAFAN_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Only a full sign-in (password and code) clears the failures, in hafan.accounts.signin: otherwise a correct
+# password would reset the count of wrong codes and the second factor could be guessed without end.
+AXES_RESET_ON_SUCCESS = False
+# Axes keeps a keyed hash of the typed username, never the text (it may be a password typed in the wrong box).
+AXES_USERNAME_CALLABLE = "hafan.accounts.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "hafan.accounts.lockout.locked_out_response"
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the hub's own audit trail
+AXES_ENABLE_ADMIN = False  # hashed usernames mean nothing there; the User admin has "Clear failed sign-ins"
+AXES_VERBOSE = False
+OTP_TOTP_ISSUER = "Hafan"
+# Keep the drift at zero: one step either side is allowed, and a code can never move the window forward.
+OTP_TOTP_SYNC = False
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -159,6 +206,29 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# --- Secure defaults (issue 5, item 10; docs/security.md). HAFAN_HTTPS=1 means production behind HTTPS: every
+# request is redirected to HTTPS, browsers are told to use nothing else for a year (HSTS), cookies are Secure,
+# and the development SECRET_KEY is refused. `hafan check --deploy --fail-level WARNING` is clean with it.
+HAFAN_HTTPS = env_bool("HAFAN_HTTPS", default=False)
+if HAFAN_HTTPS and SECRET_KEY.startswith("django-insecure-"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "HAFAN_HTTPS is set: set SECRET_KEY to a long random value (docs/environment.md)."
+    )
+SECURE_SSL_REDIRECT = HAFAN_HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if HAFAN_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HAFAN_HTTPS
+SECURE_HSTS_PRELOAD = HAFAN_HTTPS
+if HAFAN_HTTPS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+# Only behind a proxy that sets X-Forwarded-Proto itself (and strips it from clients), or anyone could claim HTTPS.
+if env_bool("HAFAN_BEHIND_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SAMESITE = "Lax"
+# Pages and HTMX send the token from the template (base.html's hx-headers), so no script needs the cookie.
+CSRF_COOKIE_HTTPONLY = True
+
 TASKS = {
     "default": {
         "BACKEND": env_str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
@@ -180,10 +250,62 @@ HAFAN_IMPORT_API_MAX_BYTES = env_int("HAFAN_IMPORT_API_MAX_BYTES", 50 * 1024**2)
 HAFAN_IMPORT_JSON_MAX_BYTES = env_int("HAFAN_IMPORT_JSON_MAX_BYTES", 20 * 1024**2)
 HAFAN_IMPORT_BATCH_SIZE = env_int("HAFAN_IMPORT_BATCH_SIZE", 5000)
 HAFAN_PARTNERSHIP_NAME = env_str("HAFAN_PARTNERSHIP_NAME", default="Gwent Missing Children Hub")
+# --- Audit trail (issue 5, item 6; docs/audit.md): `hafan audit_checkpoint` appends the chain's head here and
+# `hafan audit_verify` checks it. In production this is a file on another system (a mounted share, or a
+# log shipped elsewhere), so someone able to rewrite the database cannot rewrite the checkpoints too.
+HAFAN_AUDIT_CHECKPOINT_FILE = Path(
+    env_str("HAFAN_AUDIT_CHECKPOINT_FILE", default=str(BASE_DIR / "var" / "audit-checkpoints.log"))
+)
+# --- Sharing agreements and break-glass (issue 5): how long emergency access to a child's record lasts.
+HAFAN_BREAK_GLASS_MINUTES = env_int("HAFAN_BREAK_GLASS_MINUTES", 240)
+# --- Encryption at rest (issue 5, item 8; docs/encryption.md). Field keys: comma-separated keyid:base64-32-byte
+# entries, the first encrypts and all decrypt; the lookup key keys the hashes of NHS numbers and UPNs. Unset,
+# both are derived from SECRET_KEY (demo and tests only: the deploy check hafan.E001 refuses that).
+HAFAN_FIELD_KEYS = env_list("HAFAN_FIELD_KEYS", [])
+HAFAN_LOOKUP_KEY = env_str("HAFAN_LOOKUP_KEY", default="")
+# --- Rights and retention (issue 5, item 9; docs/adr/0006-retention.md). A subject-access request is due this
+# many days after receipt (28 is always within the one calendar month UK GDPR allows). Retention periods are
+# proposals for the partnership's information-governance board to confirm; the audit trail is never deleted
+# by `hafan retention_run`.
+HAFAN_SAR_DAYS = env_int("HAFAN_SAR_DAYS", 28)
+HAFAN_RETENTION = {
+    # A child's hub record and everything about them: this long after their last activity, once adult.
+    "child_years_after_last_activity": env_int("HAFAN_RETENTION_CHILD_YEARS_AFTER_LAST_ACTIVITY", 6),
+    "child_minimum_age": env_int("HAFAN_RETENTION_CHILD_MINIMUM_AGE", 18),
+    # Rows an import rejected keep the raw values the agency sent: long enough to correct and re-send.
+    "import_errors_days": env_int("HAFAN_RETENTION_IMPORT_ERRORS_DAYS", 90),
+    "disclosure_years": env_int("HAFAN_RETENTION_DISCLOSURE_YEARS", 6),
+    "break_glass_years": env_int("HAFAN_RETENTION_BREAK_GLASS_YEARS", 6),
+}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # --- Secure defaults (issue 5): request log lines carry the path, never the query string (docs/security.md).
+    "filters": {"path_only": {"()": "hafan.core.security.PathOnlyFilter"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["path_only"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["path_only"],
+        },
+    },
+    "loggers": {
+        "django.request": {"filters": ["path_only"]},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "filters": ["path_only"],
+            "propagate": False,
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="WARNING")},
 }

@@ -20,8 +20,13 @@ urlpatterns += i18n_patterns(
     path("referrals/", include("hafan.referrals.urls")),
     path("dashboard/", include("hafan.analytics.urls")),
     path("audit/", include("hafan.sharing.urls")),
+    # Sharing agreements, emergency access, the disclosure log (issue 5, part F).
+    path("governance/", include("hafan.sharing.governance_urls")),
+    path("children/", include("hafan.people.urls")),
     path("linkage/", include("hafan.linkage.urls")),
     path("imports/", include("hafan.ingest.urls")),
+    # --- Rights and retention (issue 5, item 9): subject access, rectification notices, legal holds.
+    path("rights/", include("hafan.rights.urls")),
     prefix_default_language=False,
 )
 

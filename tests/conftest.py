@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.utils import timezone, translation
 
 from hafan.accounts.demo_staff import demo_staff_seed
@@ -128,3 +129,43 @@ def report_missing(coordinator: Any, partnership: dict[str, Agency]) -> Callable
         return episode_report(**kwargs)
 
     return _report
+
+
+# --- audit chain (part B)
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """On PostgreSQL the audit table refuses TRUNCATE (sharing migration 0006), but Django empties the test
+    database with one TRUNCATE of every table after each transactional test, so the test database lets it
+    through. tests/integration/test_audit_verify.py switches the refusal back on inside its own test."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "ALTER TABLE sharing_auditevent DISABLE TRIGGER sharing_auditevent_no_truncate"
+                )
+
+
+# --- staff accounts (part A): every page needs two-factor (hafan.accounts.middleware), so the test client's
+# force_login also completes it, the way the two-factor page does.
+class TwoFactorClient(Client):
+    """A test client whose force_login leaves a fully signed-in session: the password step through Django's
+    login() (as force_login always did), then the second factor recorded exactly as django_otp.login does,
+    with a confirmed authenticator made for the user if they have none. The middleware is not relaxed."""
+
+    def force_login(self, user: Any, backend: str | None = None) -> None:
+        from django_otp import DEVICE_ID_SESSION_KEY
+
+        from hafan.accounts.services import totp_device_confirmed, totp_device_provision
+
+        super().force_login(user, backend)
+        device = totp_device_confirmed(user=user) or totp_device_provision(user=user, name="test")
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+
+@pytest.fixture
+def client() -> TwoFactorClient:
+    return TwoFactorClient()

@@ -10,14 +10,17 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from hafan.accounts.models import ApiToken, User
-from hafan.accounts.services import api_token_revoke
+from hafan.accounts.models import ApiToken, DisableReason, User
+from hafan.accounts.services import api_token_revoke, staff_disable, staff_lockout_clear, two_factor_reset
 from hafan.core.vocabulary import Purpose
 from hafan.sharing.audit import audit_record
 from hafan.sharing.models import AuditAction
@@ -64,9 +67,72 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
         (_("Place in the hub"), {"fields": ("first_name", "last_name", "agency", "role", "language")}),
     )
     readonly_fields = ["last_login", "date_joined"]
+    actions = ["disable", "reset_two_factor", "clear_lockout"]
 
     def audit_target_id(self, obj: Any) -> str:
         return obj.username
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # Unticking "active" ends the person's sessions and revokes their tokens at once, as the action does.
+        if change and "is_active" in form.changed_data and not obj.is_active and obj.pk != request.user.pk:
+            staff_disable(user=obj, disabled_by=request.user, reason=DisableReason.ADMINISTRATOR)
+
+    @admin.action(description=_("Disable the selected staff and end their sessions"))
+    def disable(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        done = 0
+        for user in queryset.filter(is_active=True):
+            try:
+                staff_disable(user=user, disabled_by=request.user, reason=DisableReason.ADMINISTRATOR)
+            except ValidationError as error:
+                self.message_user(request, "; ".join(error.messages), messages.ERROR)
+            else:
+                done += 1
+        self.message_user(
+            request,
+            ngettext("%(n)d account disabled.", "%(n)d accounts disabled.", done) % {"n": done},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Reset two-factor authentication (signs them out; they set it up again)"))
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        users = list(queryset)
+        for user in users:
+            two_factor_reset(user=user, reset_by=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "Two-factor authentication reset for %(n)d account.",
+                "Two-factor authentication reset for %(n)d accounts.",
+                len(users),
+            )
+            % {"n": len(users)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Clear failed sign-ins (lifts a lockout)"))
+    def clear_lockout(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        users = list(queryset)
+        for user in users:
+            staff_lockout_clear(user=user, cleared_by=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "Failed sign-ins cleared for %(n)d account.",
+                "Failed sign-ins cleared for %(n)d accounts.",
+                len(users),
+            )
+            % {"n": len(users)},
+            messages.SUCCESS,
+        )
+
+
+# django-otp registers its devices in the admin, where the TOTP secrets and recovery codes could be read or
+# a device made for someone else. Devices are only set up by their owner (accounts/two-factor/setup/) and
+# reset with the action above.
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)
 
 
 @admin.register(ApiToken)

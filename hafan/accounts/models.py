@@ -7,6 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from hafan.core.vocabulary import Role
 
 
+class DisableReason(models.TextChoices):
+    """Why an account was disabled: a code for the audit trail, never free text."""
+
+    LEFT = "left", _("Left the hub or their agency")
+    SUSPENDED = "suspended", _("Suspended")
+    COMPROMISED = "compromised", _("Password or device may be compromised")
+    ADMINISTRATOR = "administrator", _("Disabled by an administrator")
+
+
 class User(AbstractUser):
     """A member of staff. Staff are not the children the hub protects (those live in `people`)."""
 
@@ -41,3 +50,16 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user})"
+
+
+class StaffSession(models.Model):
+    """Which sessions belong to which member of staff, so disabling someone (or resetting their two-factor
+    device) can end every session they have at once. Written at sign-in, re-keyed at two-factor verification,
+    removed at sign-out; a row whose session has expired on its own is harmless and goes at the next disable."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.created_at:%Y-%m-%d %H:%M})"

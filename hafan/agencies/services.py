@@ -8,6 +8,7 @@ from django.db import transaction
 
 from hafan.agencies.models import Agency
 from hafan.core.vocabulary import AgencyKind
+from hafan.sharing.services import gwent_hub_agreement_seed
 
 
 @dataclass(frozen=True)
@@ -63,4 +64,6 @@ def partnership_seed() -> list[Agency]:
             },
         )
         agencies.append(agency)
+    # The hub's own sharing agreement (issue 5): partners' facts are shared only under an active one.
+    gwent_hub_agreement_seed()
     return agencies

@@ -105,7 +105,7 @@ def dashboard_for(*, user: Any, now: datetime.datetime | None = None) -> Dashboa
         .select_related("child", "council")
         .order_by("reported_at")
     )
-    show_children = policy.can_view_child_record(actor)
+    show_children = policy.sees_every_child(actor)
     return Dashboard(
         month_start=month_start,
         grade_labels=[*[str(RiskGrade(g).label) for g in reversed(RISK_GRADE_ORDER)], str(_("Not graded"))],

@@ -34,7 +34,7 @@ from hafan.core.api_schemas import (
     ValidationErrorOut,
 )
 from hafan.core.errors import InvalidAction, NotPermitted
-from hafan.core.vocabulary import Purpose
+from hafan.core.vocabulary import Channel, Purpose
 from hafan.debriefs.selectors import debrief_get_for_user, debrief_queue_for
 from hafan.debriefs.services import debrief_record
 from hafan.episodes.selectors import Briefing, briefing_for, episode_get_for_user
@@ -141,6 +141,8 @@ def _fact(fact: Any) -> dict[str, Any]:
         "source": fact.source,
         "recorded_on": fact.recorded_on,
         "agency": fact.agency.code,
+        "data_category": fact.data_category,
+        "handling": fact.handling,
     }
 
 
@@ -308,7 +310,7 @@ def report_episode(request: HttpRequest, payload: EpisodeReportIn) -> Status[dic
 )
 def episode_briefing(request: HttpRequest, public_id: str) -> dict[str, Any]:
     episode = episode_get_for_user(user=request.user, public_id=public_id, purpose=Purpose.MISSING_EPISODE)
-    return _briefing(briefing_for(user=request.user, episode=episode))
+    return _briefing(briefing_for(user=request.user, episode=episode, channel=Channel.API))
 
 
 @api.post(

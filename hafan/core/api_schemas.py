@@ -12,7 +12,7 @@ import uuid
 from ninja import Field, Schema
 from pydantic import AwareDatetime
 
-from hafan.core.vocabulary import FactCategory, RiskGrade
+from hafan.core.vocabulary import DataCategory, FactCategory, Handling, RiskGrade
 from hafan.debriefs.models import Indicator, OfferStatus, PullFactor, PushFactor, ShareBasis
 from hafan.episodes.models import EpisodeCategory, EpisodeStatus, FoundBy
 from hafan.people.models import Sex
@@ -129,6 +129,10 @@ class FactOut(Schema):
     source: str = Field(description="Who supplied it: system and reference, or the debrief it was learnt in.")
     recorded_on: datetime.date = Field(description="When the source recorded it.")
     agency: str = Field(description="Code of the agency that supplied it.")
+    data_category: DataCategory = Field(description="The kind of information, as sharing agreements name it.")
+    handling: Handling = Field(
+        description="How far it may travel beyond the supplying agency: the receiving system must keep to it."
+    )
 
 
 class AgencyFactsOut(Schema):

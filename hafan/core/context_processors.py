@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from hafan.ingest.selectors import may_open_imports
 from hafan.sharing import policy
 from hafan.sharing.access import actor_for
+from hafan.sharing.models import BreakGlassGrant
 
 
 def hafan(request: HttpRequest) -> dict[str, Any]:
@@ -23,5 +24,17 @@ def hafan(request: HttpRequest) -> dict[str, Any]:
             "audit": policy.can_view_audit_trail(actor),
             "identities": policy.can_manage_identities(actor),
             "imports": may_open_imports(request.user),
+            # Information governance (issue 5, part F): agreements, emergency access, the disclosure log.
+            "agreements": policy.can_view_agreements(actor),
+            "emergency_access": policy.can_break_glass(actor),
+            "break_glass_reviews": policy.can_review_break_glass(actor),
+            "break_glass_unreviewed": (
+                BreakGlassGrant.objects.filter(reviewed_at__isnull=True).count()
+                if policy.can_review_break_glass(actor)
+                else 0
+            ),
+            "disclosures": policy.can_view_disclosures(actor),
+            # --- Rights and retention (issue 5, item 9): subject-access requests, notices, legal holds.
+            "rights": policy.can_handle_subject_access(actor) or policy.can_manage_legal_holds(actor),
         },
     }

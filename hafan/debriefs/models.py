@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hafan.core.fields import EncryptedTextField
 from hafan.core.models import HafanModel
 
 
@@ -52,6 +53,8 @@ class ShareBasis(models.TextChoices):
 
 
 class Debrief(HafanModel):
+    # What the child said is encrypted at rest (docs/encryption.md): the free text below never sits in the
+    # database as plaintext.
     episode = models.OneToOneField("episodes.Episode", on_delete=models.PROTECT, related_name="debrief")
     provider = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
     due_by = models.DateTimeField(help_text=_("72 hours after the child's return."))
@@ -61,15 +64,15 @@ class Debrief(HafanModel):
     )
     offered_at = models.DateTimeField(null=True, blank=True)
     held_at = models.DateTimeField(null=True, blank=True)
-    not_offered_reason = models.TextField(blank=True)
-    where_went = models.TextField(blank=True, help_text=_("Where the child went, in their words."))
-    who_with = models.TextField(blank=True)
-    travel = models.TextField(blank=True, help_text=_("How the child travelled."))
+    not_offered_reason = EncryptedTextField(blank=True)
+    where_went = EncryptedTextField(blank=True, help_text=_("Where the child went, in their words."))
+    who_with = EncryptedTextField(blank=True)
+    travel = EncryptedTextField(blank=True, help_text=_("How the child travelled."))
     push_factors = models.JSONField(default=list)
     pull_factors = models.JSONField(default=list)
     indicators = models.JSONField(default=list, help_text=_("Harm and exploitation indicators."))
-    harm_details = models.TextField(blank=True)
-    child_wishes = models.TextField(blank=True, help_text=_("What the child wants to happen."))
+    harm_details = EncryptedTextField(blank=True)
+    child_wishes = EncryptedTextField(blank=True, help_text=_("What the child wants to happen."))
     share_basis = models.CharField(max_length=16, choices=ShareBasis.choices, default=ShareBasis.NONE)
 
     class Meta:

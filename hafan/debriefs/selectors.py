@@ -10,7 +10,7 @@ from hafan.core.errors import NotFoundOrNoAccess
 from hafan.core.vocabulary import Purpose
 from hafan.debriefs.models import Debrief, OfferStatus
 from hafan.sharing import policy
-from hafan.sharing.access import actor_for
+from hafan.sharing.access import actor_for, child_ids_related_to
 from hafan.sharing.audit import audit_record
 from hafan.sharing.models import AuditAction
 
@@ -23,8 +23,10 @@ def debriefs_visible_to(user: Any) -> QuerySet[Debrief]:
     qs = Debrief.objects.select_related("episode", "episode__child", "provider", "worker")
     if policy.is_debrief_worker(actor):
         return qs.filter(provider__code=actor.agency_code)
-    if policy.is_casework(actor):
+    if policy.sees_every_child(actor):
         return qs
+    if policy.is_casework(actor):
+        return qs.filter(episode__child_id__in=child_ids_related_to(user))
     return qs.none()
 
 

@@ -1662,6 +1662,19 @@ def load_demo(
                 source_record=record,
             )
 
+    # The Caerphilly caseworker outside the hub holds a few of the council's cases (need-to-know demo).
+    from hafan.people.services import allocation_start
+
+    caerphilly = [cp for cp in plan.children if cp.council == "CCBC"][:8]
+    for cp in caerphilly:
+        allocation_start(
+            child=hub_children[cp.key],
+            user=staff["caseworker"],
+            kind="case_holder",
+            allocated_by=supervisor,
+            now=plan.now - datetime.timedelta(days=60),
+        )
+
     # Then history, in time order: a grade is checked against the response plan in force when it was made.
     events: list[tuple[datetime.datetime, int, int, int]] = []
     for cp in plan.children:

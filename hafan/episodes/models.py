@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hafan.core.fields import EncryptedTextField
 from hafan.core.models import HafanModel
 
 
@@ -62,19 +63,19 @@ class Episode(HafanModel):
     )
     last_seen_at = models.DateTimeField()
     last_seen_place = models.CharField(max_length=300)
-    circumstances = models.TextField(blank=True)
+    circumstances = EncryptedTextField(blank=True)
     clothing = models.TextField(blank=True)
 
     returned_at = models.DateTimeField(null=True, blank=True)
     found_where = models.CharField(max_length=300, blank=True)
     found_by = models.CharField(max_length=16, choices=FoundBy.choices, blank=True)
     harm_suffered = models.BooleanField(null=True, blank=True)
-    harm_details = models.TextField(blank=True)
+    harm_details = EncryptedTextField(blank=True)
     safe_and_well_at = models.DateTimeField(
         null=True, blank=True, help_text=_("The police's own check on return; not the independent debrief.")
     )
     safe_and_well_by = models.CharField(max_length=200, blank=True)
-    safe_and_well_notes = models.TextField(blank=True)
+    safe_and_well_notes = EncryptedTextField(blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     source_agency = models.ForeignKey(

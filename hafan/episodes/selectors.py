@@ -14,14 +14,14 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from hafan.core.errors import NotFoundOrNoAccess
-from hafan.core.vocabulary import FactCategory, Purpose
+from hafan.core.vocabulary import Channel, FactCategory, Purpose
 from hafan.episodes.models import Episode, EpisodeStatus
 from hafan.people.models import Child, Fact, ResponsePlan
 from hafan.people.selectors import facts_visible_to
 from hafan.risk.models import RiskAssessment
 from hafan.risk.rules import is_repeat_missing
 from hafan.sharing import policy
-from hafan.sharing.access import actor_for
+from hafan.sharing.access import actor_for, child_ids_related_to, relation_to
 from hafan.sharing.audit import audit_record
 from hafan.sharing.models import AuditAction
 
@@ -29,8 +29,10 @@ from hafan.sharing.models import AuditAction
 def episodes_visible_to(user: Any) -> QuerySet[Episode]:
     actor = actor_for(user)
     qs = Episode.objects.select_related("child", "council")
-    if policy.is_casework(actor):
+    if policy.sees_every_child(actor):
         return qs
+    if policy.is_casework(actor):
+        return qs.filter(child_id__in=child_ids_related_to(user))
     if policy.is_debrief_worker(actor):
         return qs.filter(debrief__provider__code=actor.agency_code)
     return qs.none()
@@ -119,13 +121,13 @@ def earlier_episodes(child: Child, *, before: Episode) -> EarlierEpisodes:
     )
 
 
-def briefing_for(*, user: Any, episode: Episode) -> Briefing:
+def briefing_for(*, user: Any, episode: Episode, channel: Channel = Channel.PAGE) -> Briefing:
     """Assemble the briefing. Only casework staff get one: the caller has fetched the episode via
     episode_get_for_user, and this refuses anyone the policy does not let see the child's record."""
     actor = actor_for(user)
-    if not policy.can_view_child_record(actor):
-        raise NotFoundOrNoAccess
     child = episode.child
+    if not policy.can_view_child_record(actor, relation=relation_to(user, child)):
+        raise NotFoundOrNoAccess
     audit_record(
         actor=user,
         action=AuditAction.VIEW,
@@ -134,7 +136,9 @@ def briefing_for(*, user: Any, episode: Episode) -> Briefing:
         target_id=episode.public_id,
         child_public_id=child.public_id,
     )
-    facts = facts_visible_to(user=user, child=child)
+    facts = facts_visible_to(
+        user=user, child=child, channel=channel, target_type="briefing", target_id=str(episode.public_id)
+    )
     by_agency: OrderedDict[str, list[Fact]] = OrderedDict()
     learnt: list[Fact] = []
     for f in facts:
@@ -194,6 +198,6 @@ def children_repeatedly_missing(
 ) -> list[tuple[Child, int]]:
     """Children with at least N episodes in the last D days (settings): each needs a strategy meeting.
     Names are part of the child's record, so only casework staff get them."""
-    if not policy.can_view_child_record(actor_for(user)):
+    if not policy.sees_every_child(actor_for(user)):
         return []
     return [(c, c.recent) for c in _repeat_missing(now or timezone.now())]  # type: ignore[attr-defined]

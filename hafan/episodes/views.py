@@ -51,7 +51,7 @@ from hafan.referrals.selectors import referrals_for_child_visible_to
 from hafan.risk.forms import RiskGradeForm
 from hafan.risk.services import risk_grade_confirm, risk_grade_record
 from hafan.sharing import policy
-from hafan.sharing.access import actor_for
+from hafan.sharing.access import actor_for, relation_to
 
 RECENT_EPISODES = 100
 
@@ -162,7 +162,7 @@ def episode_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     episode = _get_episode(request, public_id)
     actor = actor_for(request.user)
     today = timezone.localdate()
-    if not policy.can_view_child_record(actor):
+    if not policy.can_view_child_record(actor, relation=relation_to(request.user, episode.child)):
         # The debrief worker: enough to find the child and the debrief, nothing from the child's record.
         return render(
             request,

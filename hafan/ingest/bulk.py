@@ -5,7 +5,8 @@ Rows are dicts keyed by field attname (`child_id`, not `child`); every other con
 default (a callable default, such as a new public UUID, is called per row; auto_now fields get `now`;
 a required field left out fails loudly in the database, never silently).
 Values are prepared for the database by the field itself, except where psycopg adapts the Python value
-natively. Used only inside the import services' transactions.
+natively; encrypted fields (core/fields.py) are always encrypted here, on both databases. Used only inside
+the import services' transactions.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 from django.utils import timezone
 
+from hafan.core.fields import EncryptedTextField, JsonText
+
 _NATIVE_ON_POSTGRES = (
     models.CharField,
     models.TextField,
@@ -32,8 +35,9 @@ _NATIVE_ON_POSTGRES = (
 )
 
 
-class RawJson(str):
-    """JSON text already serialised (a record's canonical form): written as it is, not encoded again."""
+class RawJson(JsonText):
+    """JSON text already serialised (a record's canonical form): written as it is, not encoded again (an
+    encrypted JSON field encrypts it as it is)."""
 
     __slots__ = ()
 
@@ -52,6 +56,9 @@ def uuid7_hex() -> str:
 
 
 def _prepare(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
+    if isinstance(field, EncryptedTextField):
+        # Encrypted by the field itself, on both databases: the plaintext never reaches the SQL.
+        return lambda value: field.get_db_prep_value(value, connection)
     if connection.vendor == "postgresql" and isinstance(field, _NATIVE_ON_POSTGRES):
         return None
     if isinstance(field, models.UUIDField):
@@ -82,6 +89,7 @@ def insert_rows(
     if connection.vendor == "postgresql":
         return _copy_rows(model, fields, defaults, rows, returning_ids=returning_ids)
     preparers = [_prepare(f) for f in fields]
+    encrypted = [isinstance(f, EncryptedTextField) for f in fields]
     columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     per_statement = 1000 if connection.vendor == "postgresql" else max(1, 999 // len(fields))
@@ -91,9 +99,13 @@ def insert_rows(
             chunk = rows[start : start + per_statement]
             params: list[Any] = []
             for row in chunk:
-                for (name, default), prepare in zip(defaults, preparers, strict=True):
+                for (name, default), prepare, secret in zip(defaults, preparers, encrypted, strict=True):
                     value = row[name] if name in row else default()
-                    if prepare is not None and value is not None and not isinstance(value, RawJson):
+                    if (
+                        prepare is not None
+                        and value is not None
+                        and (secret or not isinstance(value, RawJson))
+                    ):
                         value = prepare(value)
                     params.append(value)
             placeholders = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(chunk))
@@ -119,6 +131,7 @@ def _copy_rows(
     table = connection.ops.quote_name(model._meta.db_table)
     pk_column = str(model._meta.pk.column)  # type: ignore[union-attr]
     json_positions = [(i, f) for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    encrypted_positions = [(i, f) for i, f in enumerate(fields) if isinstance(f, EncryptedTextField)]
     columns = [connection.ops.quote_name(str(f.column)) for f in fields]
     ids: list[int] = []
     with connection.cursor() as cursor:
@@ -137,6 +150,9 @@ def _copy_rows(
                     value = values[position]
                     if value is not None and not isinstance(value, RawJson):
                         values[position] = field.get_db_prep_save(value, connection)
+                for position, secret in encrypted_positions:
+                    if values[position] is not None:
+                        values[position] = secret.get_db_prep_value(values[position], connection)
                 copy.write_row([ids[index], *values] if returning_ids else values)
     return ids
 

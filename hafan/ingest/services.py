@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from hafan.agencies.models import Agency
+from hafan.core.crypto import nhs_number_key, upn_key
 from hafan.core.errors import NotPermitted
 from hafan.core.vocabulary import AgencyKind, FactCategory, Purpose, ShareBasis
 from hafan.episodes.models import Episode, EpisodeStatus
@@ -432,6 +433,8 @@ def _record_fields(item: IngestRecord) -> dict[str, Any]:
         "postcode": person.postcode.strip().upper()[:10],
         "nhs_number": person.nhs_number,
         "upn": person.upn,
+        "nhs_number_key": nhs_number_key(person.nhs_number),
+        "upn_key": upn_key(person.upn),
         "recorded_on": item.recorded_on,
         "person_ref": item.person_ref[:100],
         "ethnicity": item.ethnicity[:16],
@@ -478,8 +481,13 @@ def _children_for(agency: Agency, items: list[IngestRecord]) -> list[int]:
     ):
         if held_by == agency.pk:
             by_key.setdefault(("ref", ref), set()).add(holder)
-    for field in ("nhs_number", "upn"):
-        values = {getattr(i.person, field) for i in items if getattr(i.person, field)}
+    # Identifiers through their keyed hashes (docs/encryption.md): the plaintext never reaches the SQL.
+    identifier_keys = [
+        (("nhs_number_key", nhs_number_key(i.person.nhs_number)), ("upn_key", upn_key(i.person.upn)))
+        for i in items
+    ]
+    for field in ("nhs_number_key", "upn_key"):
+        values = {value for pair in identifier_keys for f, value in pair if f == field and value}
         for value, holder in select_in(SourceRecord, [field, "child_id"], field, list(values)):
             by_key.setdefault((field, value), set()).add(holder)
     # For each record: an existing child id, or ("same as" the index of an earlier record in this batch),
@@ -489,7 +497,7 @@ def _children_for(agency: Agency, items: list[IngestRecord]) -> list[int]:
     first_with: dict[tuple[str, str], int] = {}
     for index, item in enumerate(items):
         keys = [("ref", item.person_ref)] if item.person_ref else []
-        keys += [(f, getattr(item.person, f)) for f in ("nhs_number", "upn") if getattr(item.person, f)]
+        keys += [(f, value) for f, value in identifier_keys[index] if value]
         owner: int | None = None
         for key in keys:
             found = by_key.get(key)
@@ -566,11 +574,18 @@ def _write_facts(agency: Agency, written: list[_Written], now: datetime.datetime
     agency_kind = AgencyKind(agency.kind)
     current: dict[int, dict[tuple[str, str, datetime.date], int]] = {}
     withdrawn: dict[int, dict[tuple[str, str, datetime.date], int]] = {}
+    corrected: dict[int, set[tuple[str, str, datetime.date]]] = {}
     changed_ids = [w.pk for w in written if w.version > 1]
     if changed_ids:
-        for pk, record_id, category, summary, recorded_on, withdrawn_at in Fact.objects.filter(
+        for pk, record_id, category, summary, recorded_on, withdrawn_at, superseded_by in Fact.objects.filter(
             source_record_id__in=changed_ids
-        ).values_list("pk", "source_record_id", "category", "summary", "recorded_on", "withdrawn_at"):
+        ).values_list(
+            "pk", "source_record_id", "category", "summary", "recorded_on", "withdrawn_at", "superseded_by_id"
+        ):
+            if superseded_by is not None:
+                # Rectified in the hub: the agency stating the old wording again must not bring it back.
+                corrected.setdefault(record_id, set()).add((category, summary, recorded_on))
+                continue
             target = withdrawn if withdrawn_at else current
             target.setdefault(record_id, {})[(category, summary, recorded_on)] = pk
     rows: list[dict[str, Any]] = []
@@ -586,7 +601,7 @@ def _write_facts(agency: Agency, written: list[_Written], now: datetime.datetime
         gone = withdrawn.get(w.pk, {})
         source = f"{w.item.system} {w.item.local_id}"[:200]
         for key in sorted(wanted):
-            if key in have:
+            if key in have or key in corrected.get(w.pk, ()):
                 continue
             if key in gone:
                 to_restore.append(gone[key])

@@ -14,7 +14,7 @@ from hafan.core.vocabulary import Purpose
 from hafan.linkage.models import DecisionStatus, IdentityChange, MatchDecision
 from hafan.people.models import Child, SourceRecord
 from hafan.sharing import policy
-from hafan.sharing.access import actor_for
+from hafan.sharing.access import actor_for, relation_to
 from hafan.sharing.audit import audit_record
 from hafan.sharing.models import AuditAction
 
@@ -65,7 +65,7 @@ class IdentityRecords:
 def identity_records_for(*, user: Any, child: Child) -> IdentityRecords:
     """The source records behind a hub identity, its merge/split history and its open possible matches.
     The caller fetched the child through a permission-checked getter."""
-    if not policy.can_view_child_record(actor_for(user)):
+    if not policy.can_view_child_record(actor_for(user), relation=relation_to(user, child)):
         raise NotFoundOrNoAccess
     records = list(
         SourceRecord.objects.filter(child=child)

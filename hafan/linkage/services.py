@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hafan.core.crypto import LookupKind, lookup_hash
 from hafan.core.errors import InvalidAction, NotPermitted
 from hafan.core.vocabulary import Purpose
 from hafan.episodes.models import Episode
@@ -131,9 +132,29 @@ def model_train(*, actor: Any = None, seed: int = 2013) -> LinkageModelVersion:
     return version
 
 
+# Identifier blocking keys ("nhs:<number>") are stored as keyed hashes, so that the key table is no index of
+# NHS numbers and UPNs (docs/encryption.md). The other keys stay as the engine makes them.
+_KEYED_BLOCKING_PREFIXES: dict[str, tuple[str, LookupKind]] = {
+    "nhs:": ("nhsk:", "nhs"),
+    "upn:": ("upnk:", "upn"),
+}
+
+
+def stored_blocking_keys(link_record: LinkRecord) -> set[str]:
+    """The record's blocking keys as BlockingKey stores and looks them up."""
+    keys: set[str] = set()
+    for key in engine.blocking_keys(link_record):
+        prefix = key[:4]
+        if prefix in _KEYED_BLOCKING_PREFIXES:
+            stored_prefix, kind = _KEYED_BLOCKING_PREFIXES[prefix]
+            key = stored_prefix + lookup_hash(kind, key[4:])
+        keys.add(key)
+    return keys
+
+
 def blocking_keys_refresh(*, record: SourceRecord) -> None:
     """Keeps the record's candidate keys in step with its details (called whenever a record is written)."""
-    keys = engine.blocking_keys(link_record_for(record))
+    keys = stored_blocking_keys(link_record_for(record))
     BlockingKey.objects.filter(record=record).exclude(key__in=keys).delete()
     existing = set(BlockingKey.objects.filter(record=record).values_list("key", flat=True))
     BlockingKey.objects.bulk_create([BlockingKey(record=record, key=k) for k in sorted(keys - existing)])
@@ -149,13 +170,13 @@ def blocking_keys_fill(record_ids: Sequence[int]) -> None:
             [
                 BlockingKey(record=record, key=key)
                 for record in records
-                for key in sorted(engine.blocking_keys(link_record_for(record)))
+                for key in sorted(stored_blocking_keys(link_record_for(record)))
             ]
         )
 
 
 def candidates_for(link_record: LinkRecord, *, exclude_ids: Iterable[int] = ()) -> list[SourceRecord]:
-    keys = engine.blocking_keys(link_record)
+    keys = stored_blocking_keys(link_record)
     ids = (
         BlockingKey.objects.filter(key__in=keys)
         .exclude(record_id__in=list(exclude_ids))
@@ -262,6 +283,14 @@ def child_merge(
     Episode.objects.filter(child=merge).update(child=keep)
     ResponsePlan.objects.filter(child=merge).update(child=keep)
     Referral.objects.filter(child=merge).update(child=keep)
+    # What governs access to, and keeps, the child's record follows it too: allocations, emergency access,
+    # the disclosure log, legal holds and subject-access requests.
+    from hafan.people.models import Allocation
+    from hafan.rights.models import SubjectAccessRequest
+    from hafan.sharing.models import BreakGlassGrant, Disclosure, LegalHold
+
+    for model in (Allocation, BreakGlassGrant, Disclosure, LegalHold, SubjectAccessRequest):
+        model.objects.filter(child=merge).update(child=keep)  # type: ignore[attr-defined]
     Child.objects.filter(merged_into=merge).update(merged_into=keep)
     merge.merged_into = keep
     merge.save(update_fields=["merged_into", "updated_at"])

@@ -30,7 +30,7 @@ from hafan.linkage.selectors import decision_get_for_user, identity_records_for,
 from hafan.linkage.services import ReviewOutcome, child_split, decision_review, possible_matches
 from hafan.people.identifiers import format_nhs_number
 from hafan.people.models import Child, SourceRecord
-from hafan.people.selectors import child_get_for_user
+from hafan.people.selectors import child_get_for_user, children_visible_to
 from hafan.sharing import policy
 from hafan.sharing.access import actor_for
 from hafan.sharing.audit import audit_record
@@ -231,7 +231,14 @@ def report_candidates_context(user: Any, data: Mapping[str, Any]) -> dict[str, A
     if not (details.family_name and details.given_name) and not (details.nhs_number or details.upn):
         return {"candidates": [], "selected": "", "has_choice": False}
     candidates = []
-    for match in possible_matches(details.as_link_record())[:CANDIDATES_SHOWN]:
+    # Only children the user may already see are offered: a worker outside the hub must not learn from the
+    # panel that the hub knows a child (the report itself still links to the hub's identity).
+    found = possible_matches(details.as_link_record())
+    visible = set(
+        children_visible_to(user).filter(pk__in=[m.child.pk for m in found]).values_list("pk", flat=True)
+    )
+    matches = [m for m in found if m.child.pk in visible]
+    for match in matches[:CANDIDATES_SHOWN]:
         records = identity_records_for(user=user, child=match.child).records
         audit_record(
             actor=user,

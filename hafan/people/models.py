@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hafan.core.fields import EncryptedJSONField, EncryptedTextField
 from hafan.core.models import HafanModel
 from hafan.core.vocabulary import DataCategory, FactCategory, Handling, RiskGrade, ShareBasis
 
@@ -84,6 +85,18 @@ class SourceRecord(HafanModel):
     postcode = models.CharField(max_length=10, blank=True)
     nhs_number = models.CharField(max_length=10, blank=True)
     upn = models.CharField(max_length=13, blank=True)
+    # Exact-match lookups go through keyed hashes of the identifiers (core/crypto.py: lookup_hash), never
+    # the plaintext columns, which are no longer indexed (docs/encryption.md).
+    nhs_number_key = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text=_("Keyed hash of the NHS number, for exact-match lookups."),
+    )
+    upn_key = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text=_("Keyed hash of the unique pupil number, for exact-match lookups."),
+    )
     recorded_on = models.DateField(help_text=_("When the agency last updated the record."))
     person_ref = models.CharField(
         max_length=100,
@@ -132,8 +145,8 @@ class SourceRecord(HafanModel):
             # Exact matching on names and date of birth (child_find_match) compares names without case,
             # which no plain name index serves: the date of birth narrows it to a few rows.
             models.Index(fields=["date_of_birth"], name="source_record_date_of_birth"),
-            models.Index(fields=["nhs_number"], name="source_record_nhs_number"),
-            models.Index(fields=["upn"], name="source_record_upn"),
+            models.Index(fields=["nhs_number_key"], name="source_record_nhs_number_key"),
+            models.Index(fields=["upn_key"], name="source_record_upn_key"),
             models.Index(fields=["person_ref"], name="source_record_person_ref"),
         ]
 
@@ -151,7 +164,8 @@ class SourceRecordVersion(models.Model):
     )
     version = models.PositiveIntegerField()
     content_hash = models.CharField(max_length=64)
-    payload = models.JSONField(help_text=_("The record as the agency supplied it, after validation."))
+    # The whole record as imported, facts and episode text included: encrypted at rest like them.
+    payload = EncryptedJSONField(help_text=_("The record as the agency supplied it, after validation."))
     import_run = models.ForeignKey(
         "ingest.ImportRun",
         null=True,
@@ -190,7 +204,9 @@ class Fact(HafanModel):
         help_text=_("Set when the fact was learnt in a debrief and shared back to the hub."),
     )
     category = models.CharField(max_length=32, choices=FactCategory.choices)
-    summary = models.TextField()
+    # Health details and police intelligence live here: encrypted at rest (docs/encryption.md).
+    # Health details and police intelligence live here: encrypted at rest (docs/encryption.md).
+    summary = EncryptedTextField()
     recorded_on = models.DateField(help_text=_("When the source recorded it."))
     source = models.CharField(
         max_length=200, help_text=_("Who supplied it: system and reference, or debrief.")

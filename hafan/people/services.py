@@ -12,12 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hafan.agencies.models import Agency
+from hafan.core.crypto import nhs_number_key, upn_key
 from hafan.core.errors import NotPermitted
 from hafan.core.vocabulary import AgencyKind, FactCategory, Handling, Purpose, RiskGrade, ShareBasis
 from hafan.linkage.records import LinkRecord
 from hafan.linkage.services import blocking_keys_refresh
 from hafan.people.identifiers import nhs_number_is_valid, normalise_nhs_number, normalise_upn, upn_is_valid
-from hafan.people.models import Child, Fact, ResponsePlan, Sex, SourceRecord
+from hafan.people.lookup import child_ids_by_identifier
+from hafan.people.models import Allocation, AllocationKind, Child, Fact, ResponsePlan, Sex, SourceRecord
 from hafan.sharing import policy
 from hafan.sharing.access import actor_for
 from hafan.sharing.audit import audit_record
@@ -91,10 +93,11 @@ def child_find_match(details: PersonDetails) -> Child | None:
     Returns None when no child matches, or when the evidence points at more than one child (a false merge
     is worse than a miss).
     """
+    # Identifiers are compared through their keyed hashes (people/lookup.py), never as plaintext in SQL.
     for field in ("nhs_number", "upn"):
         value = getattr(details, field)
         if value:
-            ids = set(SourceRecord.objects.filter(**{field: value}).values_list("child_id", flat=True))
+            ids = child_ids_by_identifier(**{field: value})
             if len(ids) == 1:
                 return Child.objects.get(pk=ids.pop())
             if len(ids) > 1:
@@ -116,11 +119,13 @@ def child_find_match(details: PersonDetails) -> Child | None:
         ).values_list("id", flat=True)
     )
     # Two valid identifiers that disagree mean two different children, however alike their names.
-    for field in ("nhs_number", "upn"):
-        value = getattr(details, field)
-        if value:
+    for field, key in (
+        ("nhs_number_key", nhs_number_key(details.nhs_number)),
+        ("upn_key", upn_key(details.upn)),
+    ):
+        if key:
             conflicting = (
-                SourceRecord.objects.filter(child_id__in=ids).exclude(**{field: ""}).exclude(**{field: value})
+                SourceRecord.objects.filter(child_id__in=ids).exclude(**{field: ""}).exclude(**{field: key})
             )
             ids -= set(conflicting.values_list("child_id", flat=True))
     return Child.objects.get(pk=ids.pop()) if len(ids) == 1 else None
@@ -176,6 +181,8 @@ def source_record_upsert(
         "postcode": details.postcode,
         "nhs_number": details.nhs_number,
         "upn": details.upn,
+        "nhs_number_key": nhs_number_key(details.nhs_number),
+        "upn_key": upn_key(details.upn),
         "recorded_on": recorded_on,
     }
     record, created = SourceRecord.objects.update_or_create(
@@ -281,3 +288,109 @@ def response_plan_agree(
         child_public_id=child.public_id,
     )
     return response_plan
+
+
+# Allocations and fact handling (docs/adr/0005-information-governance.md)
+
+
+@transaction.atomic
+def allocation_start(
+    *,
+    child: Child,
+    user: Any,
+    kind: AllocationKind | str,
+    allocated_by: Any,
+    now: datetime.datetime | None = None,
+) -> Allocation:
+    """Allocates a worker to the child: they see the child's record from their next request, in or out of
+    the hub team."""
+    if not policy.can_allocate(actor_for(allocated_by)):
+        raise NotPermitted
+    if kind not in AllocationKind.values:
+        raise ValidationError({"kind": _("Choose what the worker is to the child.")})
+    if not (user.is_active and policy.is_casework(actor_for(user))):
+        raise ValidationError(
+            {"user": _("Only an active member of casework staff in a partner agency can be allocated.")}
+        )
+    if Allocation.objects.filter(child=child, user=user, ended_at__isnull=True).exists():
+        raise ValidationError({"user": _("That worker is already allocated to this child.")})
+    allocation = Allocation.objects.create(
+        child=child, user=user, kind=kind, started_at=now or timezone.now(), allocated_by=allocated_by
+    )
+    audit_record(
+        actor=allocated_by,
+        action=AuditAction.CREATE,
+        purpose=Purpose.PLANNING,
+        target_type="allocation",
+        target_id=allocation.public_id,
+        child_public_id=child.public_id,
+        detail={"kind": str(kind), "user": user.username},
+    )
+    return allocation
+
+
+@transaction.atomic
+def allocation_end(
+    *, allocation: Allocation, ended_by: Any, now: datetime.datetime | None = None
+) -> Allocation:
+    """Ends an allocation: the worker's access through it stops on their next request."""
+    if not policy.can_allocate(actor_for(ended_by)):
+        raise NotPermitted
+    if allocation.ended_at is not None:
+        raise ValidationError({"allocation": _("That allocation has already ended.")})
+    allocation.ended_at = now or timezone.now()
+    allocation.save(update_fields=["ended_at", "updated_at"])
+    audit_record(
+        actor=ended_by,
+        action=AuditAction.UPDATE,
+        purpose=Purpose.PLANNING,
+        target_type="allocation",
+        target_id=allocation.public_id,
+        child_public_id=allocation.child.public_id,
+        detail={"ended": True},
+    )
+    return allocation
+
+
+@transaction.atomic
+def fact_restrict(*, fact: Fact, user: Any, reason: str) -> Fact:
+    """The agency that supplied a fact restricts it to its own staff; nobody else sees it from then on."""
+    if not policy.can_restrict_fact(actor_for(user), source_agency_code=fact.agency.code):
+        raise NotPermitted
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the item is restricted.")})
+    if len(reason) > 200:
+        raise ValidationError({"reason": _("The reason must be 200 characters or fewer.")})
+    fact.restricted_at = timezone.now()
+    fact.restricted_reason = reason
+    fact.save(update_fields=["restricted_at", "restricted_reason", "updated_at"])
+    audit_record(
+        actor=user,
+        action=AuditAction.UPDATE,
+        purpose=Purpose.PLANNING,
+        target_type="fact",
+        target_id=fact.public_id,
+        child_public_id=fact.child.public_id,
+        detail={"restricted": True},
+    )
+    return fact
+
+
+@transaction.atomic
+def fact_lift_restriction(*, fact: Fact, user: Any) -> Fact:
+    if not policy.can_restrict_fact(actor_for(user), source_agency_code=fact.agency.code):
+        raise NotPermitted
+    fact.restricted_at = None
+    fact.restricted_reason = ""
+    fact.save(update_fields=["restricted_at", "restricted_reason", "updated_at"])
+    audit_record(
+        actor=user,
+        action=AuditAction.UPDATE,
+        purpose=Purpose.PLANNING,
+        target_type="fact",
+        target_id=fact.public_id,
+        child_public_id=fact.child.public_id,
+        detail={"restricted": False},
+    )
+    return fact

@@ -10,7 +10,7 @@ from hafan.core.errors import NotFoundOrNoAccess
 from hafan.core.vocabulary import Purpose
 from hafan.referrals.models import Referral, Service
 from hafan.sharing import policy
-from hafan.sharing.access import actor_for
+from hafan.sharing.access import actor_for, child_ids_related_to
 from hafan.sharing.audit import audit_record
 from hafan.sharing.models import AuditAction
 
@@ -26,7 +26,9 @@ def referrals_visible_to(user: Any) -> QuerySet[Referral]:
         "child", "service", "episode", "debrief", "debrief__provider", "referred_by"
     )
     if policy.can_view_referral(actor, debrief_provider_code=None):
-        return qs
+        if policy.sees_every_child(actor):
+            return qs
+        return qs.filter(child_id__in=child_ids_related_to(user))  # casework outside the hub: their children
     if policy.is_debrief_worker(actor):
         return qs.filter(debrief__provider__code=actor.agency_code)
     return qs.none()

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hafan.core.fields import EncryptedTextField
 from hafan.core.models import HafanModel
 from hafan.core.vocabulary import RiskGrade
 
@@ -31,7 +32,7 @@ class RiskAssessment(HafanModel):
     episode = models.ForeignKey("episodes.Episode", on_delete=models.PROTECT, related_name="risk_assessments")
     grade = models.CharField(max_length=16, choices=RiskGrade.choices)
     factors = models.JSONField(default=list, help_text=_("The risk factors considered (codes)."))
-    rationale = models.TextField(help_text=_("Why this grade: what was considered and what it means."))
+    rationale = EncryptedTextField(help_text=_("Why this grade: what was considered and what it means."))
     departs_from_plan = models.BooleanField(
         default=False,
         help_text=_(

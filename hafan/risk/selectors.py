@@ -9,7 +9,7 @@ from hafan.core.errors import NotFoundOrNoAccess
 from hafan.core.vocabulary import Purpose
 from hafan.risk.models import RiskAssessment
 from hafan.sharing import policy
-from hafan.sharing.access import actor_for
+from hafan.sharing.access import actor_for, relation_to
 from hafan.sharing.audit import audit_record
 from hafan.sharing.models import AuditAction
 
@@ -24,6 +24,11 @@ def risk_assessment_get_for_user(*, user: Any, public_id: uuid.UUID | str) -> Ri
         )
     except (RiskAssessment.DoesNotExist, ValueError, ValidationError) as exc:
         raise NotFoundOrNoAccess from exc
+    # Grading is part of the child's record: only for staff who may see this child.
+    if not policy.can_view_child_record(
+        actor_for(user), relation=relation_to(user, assessment.episode.child)
+    ):
+        raise NotFoundOrNoAccess
     audit_record(
         actor=user,
         action=AuditAction.VIEW,

@@ -1,10 +1,17 @@
-"""Turns a signed-in user into the policy's Actor. Everything else asks hafan.sharing.policy."""
+"""Turns a signed-in user into the policy's inputs: the Actor, their relation to a child, and the shares that
+active agreements cover. Everything else asks hafan.sharing.policy; nothing here decides access itself."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
-from hafan.core.vocabulary import AgencyKind, Role
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from hafan.core.vocabulary import AgencyKind, DataCategory, Relation, Role
+from hafan.sharing import policy
+from hafan.sharing.models import AgreementStatus, BreakGlassGrant, SharingAgreement
 from hafan.sharing.policy import Actor
 
 NOBODY = Actor(role=None, agency_code=None, agency_kind=None, in_partnership=False, is_active=False)
@@ -20,4 +27,86 @@ def actor_for(user: Any) -> Actor:
         agency_kind=AgencyKind(agency.kind) if agency else None,
         in_partnership=bool(agency and agency.in_partnership),
         is_active=user.is_active,
+        hub_member=bool(getattr(user, "hub_member", False)),
     )
+
+
+def _active_grants(user: Any, now: datetime.datetime) -> QuerySet[BreakGlassGrant]:
+    return BreakGlassGrant.objects.filter(user=user, granted_at__lte=now, expires_at__gt=now)
+
+
+def break_glass_grant_for(
+    user: Any, child: Any, *, now: datetime.datetime | None = None
+) -> BreakGlassGrant | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return _active_grants(user, now or timezone.now()).filter(child=child).order_by("-expires_at").first()
+
+
+def relation_to(user: Any, child: Any, *, now: datetime.datetime | None = None) -> Relation:
+    """The user's relation to the child, strongest first: allocated, emergency access, hub member, none.
+    Asked afresh on every request, so ending an allocation or a grant takes effect at once."""
+    from hafan.people.models import Allocation  # people imports sharing: import here to avoid the cycle
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Relation.NONE
+    now = now or timezone.now()
+    if (
+        Allocation.objects.filter(user=user, child=child, started_at__lte=now)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=now))
+        .exists()
+    ):
+        return Relation.ALLOCATED
+    actor = actor_for(user)
+    if (
+        policy.is_debrief_worker(actor)
+        and child.episodes.filter(debrief__provider__code=actor.agency_code).exists()
+    ):
+        return Relation.ALLOCATED  # the charity was asked to debrief this child
+    if break_glass_grant_for(user, child, now=now) is not None:
+        return Relation.BREAK_GLASS
+    if actor.hub_member:
+        return Relation.HUB_MEMBER
+    return Relation.NONE
+
+
+def child_ids_related_to(user: Any, *, now: datetime.datetime | None = None) -> QuerySet[Any]:
+    """Ids of the children a casework user outside the hub may see: allocated, or opened in an emergency."""
+    from hafan.people.models import Allocation
+
+    now = now or timezone.now()
+    allocated = Allocation.objects.filter(user=user, started_at__lte=now).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=now)
+    )
+    grants = _active_grants(user, now)
+    from hafan.people.models import Child
+
+    return Child.objects.filter(
+        Q(pk__in=allocated.values("child_id")) | Q(pk__in=grants.values("child_id"))
+    ).values("pk")
+
+
+def share_graph(*, today: datetime.date | None = None) -> dict[tuple[str, str, str], tuple[int, str]]:
+    """Every (providing agency, receiving agency, data category) an active agreement covers, with the
+    agreement and the provider's lawful basis (the first agreement by reference wins where two cover it)."""
+    today = today or timezone.localdate()
+    agreements = (
+        SharingAgreement.objects.filter(status=AgreementStatus.ACTIVE, starts_on__lte=today)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .prefetch_related("parties__agency")
+        .order_by("reference")
+    )
+    graph: dict[tuple[str, str, str], tuple[int, str]] = {}
+    for agreement in agreements:
+        parties = list(agreement.parties.all())
+        for provider in parties:
+            if not provider.provides:
+                continue
+            for recipient in parties:
+                if recipient.agency_id == provider.agency_id or not recipient.receives:
+                    continue
+                for category in agreement.data_categories:
+                    if category in DataCategory.values:
+                        key = (provider.agency.code, recipient.agency.code, category)
+                        graph.setdefault(key, (agreement.pk, provider.lawful_basis))
+    return graph

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -39,18 +41,27 @@ class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
 
 class AuditEvent(models.Model):
     """Append-only and hash-chained: rows are written by sharing.audit and never changed or deleted by the
-    application. On PostgreSQL a trigger also refuses UPDATE and DELETE (migration 0002). Each entry holds
-    the hash of the one before it (`hafan audit_verify` checks the chain). No personal data: ids only."""
+    application. On PostgreSQL triggers also refuse UPDATE, DELETE (migration 0002) and TRUNCATE (0006).
+    Each entry holds the hash of the one before it (`hafan audit_verify` checks the chain, docs/audit.md).
+    No personal data: ids only."""
 
     seq = models.BigIntegerField(
-        unique=True, null=True, help_text=_("Position in the hash chain: 1, 2, 3... with no gaps.")
+        unique=True, help_text=_("Position in the hash chain: 1, 2, 3... with no gaps.")
     )
-    prev_hash = models.CharField(max_length=64, blank=True)
-    entry_hash = models.CharField(max_length=64, blank=True)
-    request_id = models.CharField(max_length=36, blank=True)
+    prev_hash = models.CharField(max_length=64, help_text=_("The hash of the entry before this one."))
+    entry_hash = models.CharField(
+        max_length=64, help_text=_("SHA-256 of this entry and its link (hafan.sharing.chain).")
+    )
+    request_id = models.CharField(
+        max_length=36,
+        blank=True,
+        help_text=_("The web or API request that caused the entry; empty for commands."),
+    )
     at = models.DateTimeField(default=timezone.now, db_index=True)
+    # PROTECT: the actor's id is part of the entry's hash, so a user with audit entries is disabled, never
+    # deleted (SET_NULL would rewrite history; on PostgreSQL the append-only trigger refuses it anyway).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_username = models.CharField(max_length=150)
     agency_code = models.CharField(max_length=16, blank=True)
@@ -208,6 +219,12 @@ class SubjectTold(models.TextChoices):
 class Disclosure(models.Model):
     """Information leaving its owning agency's view: what, to whom, on which agreement and lawful basis."""
 
+    public_id = models.UUIDField(
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text=_("The identifier shown in addresses; internal ids are never exposed."),
+    )
     at = models.DateTimeField(default=timezone.now, db_index=True)
     child = models.ForeignKey("people.Child", on_delete=models.CASCADE, related_name="+")
     from_agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")

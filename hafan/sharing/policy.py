@@ -4,11 +4,15 @@ No database, no models: tests/unit/test_policy.py checks every function as a tru
 (every role x every kind of record). Views, the API and selectors ask these questions through
 hafan.sharing.access, never by testing roles themselves.
 
-The rules (docs/adr/0002-access-policy.md explains why):
-- Hub casework staff of partner agencies (police, social care, health, education) see the whole
-  briefing: in a MASH, information is seen and assessed inside the hub.
+The rules (docs/adr/0002-access-policy.md and 0005-information-governance.md explain why):
+- Hub casework staff of partner agencies (police, social care, health, education) see every child's
+  record: in a MASH, information is seen and assessed inside the hub. Casework staff outside the hub see
+  only the children allocated to them (or opened in an emergency, "break-glass").
+- Each fact is shown to another agency's staff only when an active sharing agreement covers it, the access
+  table (FACT_ACCESS, also written out as policy/fact-access.csv) allows the viewer's role, relation and
+  the fact's data category, and the fact's handling rule allows it. The owning agency always sees its own.
 - The charity's debrief worker sees only the episodes its agency was asked to debrief, and of a
-  child's facts only those its own agency supplied: never police intelligence.
+  child's facts only its own and debrief disclosures: never police intelligence, even in an emergency.
 - Managers and analysts see figures, not children. The information-governance auditor sees the
   audit trail, not children. Administrators manage staff accounts, not children.
 - Anyone from an agency outside the partnership sees nothing.
@@ -16,9 +20,19 @@ The rules (docs/adr/0002-access-policy.md explains why):
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from hafan.core.vocabulary import AgencyKind, DataCategory, FactCategory, Handling, Role
+from hafan.core.vocabulary import (
+    AgencyKind,
+    DataCategory,
+    FactCategory,
+    Handling,
+    Purpose,
+    Relation,
+    Role,
+    ShareBasis,
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +42,24 @@ class Actor:
     agency_kind: AgencyKind | None
     in_partnership: bool
     is_active: bool = True
+    # Works in the hub team (most staff). Partner staff outside it see only the children allocated to them.
+    hub_member: bool = True
+
+
+@dataclass(frozen=True)
+class FactLabel:
+    """What the policy needs to know about one fact: who supplied it, what it is, how it may travel."""
+
+    source_agency_code: str
+    source_agency_kind: AgencyKind
+    data_category: DataCategory
+    handling: Handling
+    share_basis: ShareBasis = ShareBasis.NONE
+    restricted: bool = False
+
+
+# (providing agency code, receiving agency code, data category) for every share an active agreement covers.
+ShareGraph = Collection[tuple[str, str, str]]
 
 
 CASEWORK_ROLES = frozenset(
@@ -87,14 +119,20 @@ def is_police_intelligence(*, source_agency_kind: AgencyKind, category: FactCate
 # Children and episodes
 
 
-def can_view_child_record(actor: Actor) -> bool:
-    """The full record: identity, every agency's facts, history, plans."""
-    return is_casework(actor)
+def sees_every_child(actor: Actor) -> bool:
+    """Hub casework staff see every child's record (lists, the repeat-missing list, names on the dashboard)."""
+    return is_casework(actor) and actor.hub_member
 
 
-def can_view_episode(actor: Actor, *, debrief_provider_code: str | None) -> bool:
-    """Casework staff see every episode; a debrief worker only those their agency was asked to debrief."""
-    if is_casework(actor):
+def can_view_child_record(actor: Actor, *, relation: Relation) -> bool:
+    """The child's record: identity, history, plans, and the facts the user may see (can_view_fact)."""
+    return is_casework(actor) and relation in {Relation.ALLOCATED, Relation.HUB_MEMBER, Relation.BREAK_GLASS}
+
+
+def can_view_episode(actor: Actor, *, debrief_provider_code: str | None, relation: Relation) -> bool:
+    """Casework staff see the episodes of the children whose record they may see; a debrief worker only
+    those their agency was asked to debrief."""
+    if can_view_child_record(actor, relation=relation):
         return True
     return (
         is_debrief_worker(actor)
@@ -103,16 +141,93 @@ def can_view_episode(actor: Actor, *, debrief_provider_code: str | None) -> bool
     )
 
 
-def can_view_fact(
-    actor: Actor, *, source_agency_code: str, source_agency_kind: AgencyKind, category: FactCategory
-) -> bool:
-    if is_casework(actor):
-        return True
-    if is_debrief_worker(actor):
-        return source_agency_code == actor.agency_code and not is_police_intelligence(
-            source_agency_kind=source_agency_kind, category=category
+_ALL = frozenset(DataCategory)
+_NONE: frozenset[DataCategory] = frozenset()
+_CASEWORK_ROW = {
+    Relation.ALLOCATED: _ALL,
+    Relation.HUB_MEMBER: _ALL,
+    Relation.BREAK_GLASS: _ALL,
+    Relation.NONE: _NONE,
+}
+# The access table: role x relation -> the data categories another agency's facts may be shown in.
+# policy/fact-access.csv writes the same table out for people; tests/unit/test_policy.py checks they agree.
+FACT_ACCESS: dict[Role, dict[Relation, frozenset[DataCategory]]] = {
+    Role.POLICE_COORDINATOR: _CASEWORK_ROW,
+    Role.POLICE_SUPERVISOR: _CASEWORK_ROW,
+    Role.SOCIAL_WORKER: _CASEWORK_ROW,
+    Role.HEALTH_NURSE: _CASEWORK_ROW,
+    Role.EDUCATION_WORKER: _CASEWORK_ROW,
+    # The charity hears the child; it never receives police intelligence or health records, emergency or not.
+    Role.DEBRIEF_WORKER: {
+        Relation.ALLOCATED: frozenset({DataCategory.DEBRIEF_DISCLOSURE}),
+        Relation.HUB_MEMBER: _NONE,
+        Relation.BREAK_GLASS: _NONE,
+        Relation.NONE: _NONE,
+    },
+    Role.ANALYST: dict.fromkeys(Relation, _NONE),
+    Role.IG_AUDITOR: dict.fromkeys(Relation, _NONE),
+    Role.ADMINISTRATOR: dict.fromkeys(Relation, _NONE),
+}
+# Why a fact may be shown at all: the hub's casework purposes. Audit and administration never show facts.
+FACT_PURPOSES = frozenset({Purpose.MISSING_EPISODE, Purpose.PLANNING, Purpose.REFERRAL, Purpose.DEBRIEF})
+
+
+def table_allows(role: Role, relation: Relation, data_category: DataCategory) -> bool:
+    return data_category in FACT_ACCESS.get(role, {}).get(relation, _NONE)
+
+
+def handling_allows(actor: Actor, *, fact: FactLabel, relation: Relation) -> bool:
+    """The fact's handling rule, for a viewer outside the agency that supplied it."""
+    if fact.handling == Handling.HUB_ONLY:
+        return relation in {Relation.HUB_MEMBER, Relation.BREAK_GLASS} or (
+            relation == Relation.ALLOCATED and actor.hub_member
         )
-    return False
+    if fact.handling == Handling.NEED_TO_KNOW:
+        return relation in {Relation.ALLOCATED, Relation.BREAK_GLASS}
+    if fact.handling == Handling.NOT_TO_CHARITY:
+        return actor.agency_kind != AgencyKind.CHARITY
+    if fact.handling == Handling.CONSENT_OR_SAFEGUARDING:
+        return fact.share_basis in {ShareBasis.CONSENT, ShareBasis.SAFEGUARDING}
+    return False  # an unknown rule shares nothing
+
+
+def can_view_fact(
+    actor: Actor, *, fact: FactLabel, relation: Relation, shares: ShareGraph, purpose: Purpose
+) -> bool:
+    """One fact, for one viewer. The agency that supplied it always sees it; anyone else needs all of: a
+    casework purpose, the fact not restricted by its owner, an active agreement covering this share, the
+    access table, and the fact's handling rule."""
+    if not (is_casework(actor) or is_debrief_worker(actor)) or purpose not in FACT_PURPOSES:
+        return False
+    if actor.agency_code == fact.source_agency_code:
+        return True
+    if fact.restricted:
+        return False
+    if is_debrief_worker(actor) and (
+        fact.source_agency_kind == AgencyKind.POLICE or fact.data_category == DataCategory.POLICE_INTELLIGENCE
+    ):
+        return (
+            False  # belt and braces: police intelligence never reaches the charity, whatever the table says
+        )
+    if (fact.source_agency_code, actor.agency_code or "", fact.data_category) not in shares:
+        return False
+    if actor.role is None or not table_allows(Role(actor.role), relation, fact.data_category):
+        return False
+    return handling_allows(actor, fact=fact, relation=relation)
+
+
+def can_restrict_fact(actor: Actor, *, source_agency_code: str) -> bool:
+    """The agency that supplied a fact may restrict it to its own staff (and lift that restriction)."""
+    return (is_casework(actor) or is_debrief_worker(actor)) and actor.agency_code == source_agency_code
+
+
+def can_allocate(actor: Actor) -> bool:
+    """Allocate a worker to a child (or end an allocation): hub casework staff who run cases."""
+    return sees_every_child(actor) and actor.role in {
+        Role.POLICE_SUPERVISOR,
+        Role.POLICE_COORDINATOR,
+        Role.SOCIAL_WORKER,
+    }
 
 
 def can_view_risk_assessment(actor: Actor) -> bool:
@@ -149,8 +264,9 @@ def can_agree_response_plan(actor: Actor) -> bool:
 
 
 def can_manage_identities(actor: Actor) -> bool:
-    """Review possible matches between agency records, and split a wrongly merged identity."""
-    return _partner(actor) and actor.role in {
+    """Review possible matches between agency records, and split a wrongly merged identity: the review queue
+    shows any child's records, so it is for the hub team only."""
+    return sees_every_child(actor) and actor.role in {
         Role.POLICE_COORDINATOR,
         Role.POLICE_SUPERVISOR,
         Role.SOCIAL_WORKER,
@@ -213,3 +329,65 @@ def can_view_import_history(actor: Actor, *, agency_code: str) -> bool:
     return can_import_agency_data(actor, agency_code=agency_code) or (
         _partner(actor) and actor.role == Role.IG_AUDITOR
     )
+
+
+# --- added by agreements (issue 5: sharing agreements, break-glass, the disclosure log)
+
+
+def _ig_officer(actor: Actor) -> bool:
+    return _partner(actor) and actor.role == Role.IG_AUDITOR
+
+
+def can_manage_agreements(actor: Actor) -> bool:
+    """The information-governance officer maintains the sharing agreements (create, edit, parties, status)."""
+    return _ig_officer(actor)
+
+
+def can_view_agreements(actor: Actor) -> bool:
+    """Casework staff read the active agreements (the basis they share on); the IG officer reads them all."""
+    return is_casework(actor) or _ig_officer(actor)
+
+
+def can_break_glass(actor: Actor) -> bool:
+    """Emergency access to one child's record is for casework staff of partner agencies only."""
+    return is_casework(actor)
+
+
+def can_review_break_glass(actor: Actor) -> bool:
+    return _ig_officer(actor)
+
+
+def can_view_disclosures(actor: Actor) -> bool:
+    """The disclosure log, and recording whether the child or family was told."""
+    return _ig_officer(actor)
+
+
+# --- added by rights (issue 5 item 9: subject access, rectification, retention)
+
+
+def can_handle_subject_access(actor: Actor) -> bool:
+    """Subject-access requests: create them and download a child's export for redaction review."""
+    return _partner(actor) and actor.role == Role.IG_AUDITOR
+
+
+def can_manage_legal_holds(actor: Actor) -> bool:
+    """Place and lift legal holds, which keep a child's data past its retention period."""
+    return _partner(actor) and actor.role == Role.IG_AUDITOR
+
+
+def can_rectify_fact(actor: Actor, *, source_agency_code: str) -> bool:
+    """Correct an inaccurate fact: staff who work with children at the agency that supplied it (not its
+    analysts or account administrators), or the information-governance officer of the partnership."""
+    if not _partner(actor):
+        return False
+    if actor.role == Role.IG_AUDITOR:
+        return True
+    return actor.agency_code == source_agency_code and (
+        actor.role in CASEWORK_ROLES or actor.role == Role.DEBRIEF_WORKER
+    )
+
+
+def can_rectify_child_identity(actor: Actor) -> bool:
+    """Correct the hub identity (name, date of birth): the staff who manage identities, or the
+    information-governance officer."""
+    return can_manage_identities(actor) or (_partner(actor) and actor.role == Role.IG_AUDITOR)

@@ -5,4 +5,5 @@ from hafan.sharing import views
 app_name = "sharing"
 urlpatterns = [
     path("", views.audit, name="audit"),
+    path("download.csv", views.audit_csv, name="audit_csv"),
 ]

@@ -64,6 +64,17 @@ def new_page(chromium: Any) -> Iterator[Any]:
 
 
 def sign_in(page: Any, base_url: str, username: str, password: str) -> None:
+    """Signs in as a person does: the password, then the code their authenticator app shows now (computed
+    from the user's device, which is made for them first if they have none)."""
+    import time
+
+    from hafan.accounts.demo_staff import usable_code
+    from hafan.accounts.models import User
+    from hafan.accounts.services import totp_device_confirmed, totp_device_provision
+
+    user = User.objects.get(username=username)
+    device = totp_device_confirmed(user=user) or totp_device_provision(user=user, name="test")
+
     page.goto(f"{base_url}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
@@ -71,7 +82,15 @@ def sign_in(page: Any, base_url: str, username: str, password: str) -> None:
     # login page itself is already loaded, and the URL would then be read before the redirect.
     with page.expect_navigation():
         page.click("button[type=submit]")
-    assert "/accounts/login/" not in page.url, f"sign-in failed for {username}"
+    assert "/accounts/two-factor/" in page.url, f"password not accepted for {username}"
+    # A code is accepted once: if this step's and the next step's have both been used, wait for a new step.
+    device.refresh_from_db()
+    while (code := usable_code(device)) is None:
+        time.sleep(1)
+    page.fill("#id_code", code)
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert "/accounts/" not in page.url, f"two-factor code not accepted for {username}"
 
 
 @functools.cache

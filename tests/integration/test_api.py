@@ -156,6 +156,9 @@ def test_the_whole_journey_through_the_api(
         "source": "WPAS 77812",
         "recorded_on": "2025-11-02",
         "agency": "ABUHB",
+        # The receiving system is told what kind of information it is and how far it may travel.
+        "data_category": "health",
+        "handling": "not_to_charity",
     }
     assert briefing.json()["child"]["responsible_council"] == "NCC"
     assert briefing.json()["risk"] is None

@@ -32,6 +32,7 @@ from hafan.people.models import Child
 from hafan.people.services import PersonDetails, child_create, fact_add, source_record_upsert
 from hafan.referrals.models import Referral, Service, ServiceKind
 from hafan.risk.models import RiskAssessment
+from tests.conftest import TwoFactorClient
 
 NHS_NUMBER = "943 476 5919"
 
@@ -151,7 +152,7 @@ def _shown(moment: datetime.datetime, fmt: str) -> str:
 
 
 def _client(user: Any) -> Client:
-    client = Client()
+    client = TwoFactorClient()
     client.force_login(user)
     return client
 

@@ -23,6 +23,7 @@ from hafan.people.services import PersonDetails, fact_add, response_plan_agree
 from hafan.risk.models import RiskAssessment
 from hafan.risk.services import risk_grade_record
 from hafan.sharing.models import AuditAction, AuditEvent
+from tests.conftest import TwoFactorClient
 from tests.integration.form_data import local_input as _local
 from tests.integration.form_data import report_form_data as _report_form_data
 
@@ -33,7 +34,7 @@ SCHOOL_FACT = "Attendance 61% this term; fixed-term exclusion in March"
 
 
 def _client(user: Any) -> Client:
-    client = Client()
+    client = TwoFactorClient()
     client.force_login(user)
     return client
 

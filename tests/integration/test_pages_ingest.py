@@ -29,7 +29,7 @@ from hafan.ingest.services import ImportRequest, code_mappings_seed, import_run
 from hafan.ingest.vocabularies import PARTNER_CODES
 from hafan.people.models import Child, SourceRecord
 from hafan.sharing.models import AuditAction, AuditEvent
-from tests.conftest import PERSONA_PASSWORD
+from tests.conftest import PERSONA_PASSWORD, TwoFactorClient
 from tests.integration.test_ingest import FIXTURES
 from tests.integration.test_pages_oversight import _parse
 
@@ -50,7 +50,7 @@ def agencies(partnership: dict[str, Agency]) -> dict[str, Agency]:
 
 
 def _client(user: Any) -> Client:
-    client = Client()
+    client = TwoFactorClient()
     client.force_login(user)
     return client
 

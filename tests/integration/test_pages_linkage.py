@@ -28,6 +28,7 @@ from hafan.people.identifiers import synthetic_nhs_number
 from hafan.people.models import Child, SourceRecord
 from hafan.people.services import PersonDetails, child_create, source_record_upsert
 from hafan.sharing.models import AuditAction, AuditEvent
+from tests.conftest import TwoFactorClient
 from tests.integration.form_data import report_form_data as _report_form_data
 
 _RNG = random.Random(7)
@@ -41,7 +42,7 @@ EVIDENCE = (
 
 
 def _client(user: Any) -> Client:
-    client = Client()
+    client = TwoFactorClient()
     client.force_login(user)
     return client
 

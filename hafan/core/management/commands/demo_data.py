@@ -37,6 +37,7 @@ class Command(BaseCommand):
         if Child.objects.exists():
             if options["if_empty"]:
                 self.stdout.write("Demo data not generated: the database already holds children.")
+                self._demo_two_factor()
                 return
             # The generator builds one consistent history; adding a second on top would re-point agency records.
             raise CommandError(
@@ -63,6 +64,7 @@ class Command(BaseCommand):
         for label, value in rows:
             self.stdout.write(f"  {label:<22}{value:>7}")
         self.stdout.write(self.style.SUCCESS(f"Done in {summary.seconds} seconds."))
+        self._demo_two_factor()
         # The demo's records are linked by construction (the hub after identity resolution): train the
         # model on them so that new reports are matched, and possible matches show, straight away.
         if options["link"]:
@@ -71,4 +73,15 @@ class Command(BaseCommand):
             version = model_adopt_current_identities(seed=options["seed"])
             self.stdout.write(
                 f"Identity resolution: model v{version.version} trained on {version.trained_on_records} records."
+            )
+
+    def _demo_two_factor(self) -> None:
+        # Logins part (docs/accounts.md): each demo login gets an authenticator named "demo", whose current
+        # code `hafan demo_code USERNAME` prints, so a newcomer can sign in without a phone.
+        from hafan.accounts.demo_staff import demo_two_factor_seed
+
+        made = demo_two_factor_seed()
+        if made:
+            self.stdout.write(
+                f"Two-factor: {made} demo logins given a demo authenticator (hafan demo_code USERNAME)."
             )

@@ -352,17 +352,12 @@ def allocation_end(
     return allocation
 
 
-@transaction.atomic
-def fact_restrict(*, fact: Fact, user: Any, reason: str) -> Fact:
-    """The agency that supplied a fact restricts it to its own staff; nobody else sees it from then on."""
+def _fact_restriction_set(
+    *, fact: Fact, user: Any, restricted_at: datetime.datetime | None, reason: str
+) -> Fact:
     if not policy.can_restrict_fact(actor_for(user), source_agency_code=fact.agency.code):
         raise NotPermitted
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": _("Say why the item is restricted.")})
-    if len(reason) > 200:
-        raise ValidationError({"reason": _("The reason must be 200 characters or fewer.")})
-    fact.restricted_at = timezone.now()
+    fact.restricted_at = restricted_at
     fact.restricted_reason = reason
     fact.save(update_fields=["restricted_at", "restricted_reason", "updated_at"])
     audit_record(
@@ -372,25 +367,23 @@ def fact_restrict(*, fact: Fact, user: Any, reason: str) -> Fact:
         target_type="fact",
         target_id=fact.public_id,
         child_public_id=fact.child.public_id,
-        detail={"restricted": True},
+        detail={"restricted": restricted_at is not None},
     )
     return fact
 
 
 @transaction.atomic
+def fact_restrict(*, fact: Fact, user: Any, reason: str) -> Fact:
+    """The agency that supplied a fact restricts it to its own staff; nobody else sees it from then on."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the item is restricted.")})
+    if len(reason) > 200:
+        raise ValidationError({"reason": _("The reason must be 200 characters or fewer.")})
+    return _fact_restriction_set(fact=fact, user=user, restricted_at=timezone.now(), reason=reason)
+
+
+@transaction.atomic
 def fact_lift_restriction(*, fact: Fact, user: Any) -> Fact:
-    if not policy.can_restrict_fact(actor_for(user), source_agency_code=fact.agency.code):
-        raise NotPermitted
-    fact.restricted_at = None
-    fact.restricted_reason = ""
-    fact.save(update_fields=["restricted_at", "restricted_reason", "updated_at"])
-    audit_record(
-        actor=user,
-        action=AuditAction.UPDATE,
-        purpose=Purpose.PLANNING,
-        target_type="fact",
-        target_id=fact.public_id,
-        child_public_id=fact.child.public_id,
-        detail={"restricted": False},
-    )
-    return fact
+    """Shares the fact again under its handling rule."""
+    return _fact_restriction_set(fact=fact, user=user, restricted_at=None, reason="")

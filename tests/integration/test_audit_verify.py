@@ -67,6 +67,9 @@ def tamper(*statements: tuple[str, list[Any]]) -> None:
     PostgreSQL the triggers are switched off (as the owner or a superuser could) and back on."""
     with transaction.atomic(), connection.cursor() as cursor:
         if POSTGRESQL:
+            # The test's own writes leave deferred foreign-key checks pending, and PostgreSQL will not alter a
+            # table with pending trigger events: run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("ALTER TABLE sharing_auditevent DISABLE TRIGGER ALL")
         for sql, params in statements:
             cursor.execute(sql, params)
@@ -74,6 +77,7 @@ def tamper(*statements: tuple[str, list[Any]]) -> None:
             cursor.execute("ALTER TABLE sharing_auditevent ENABLE TRIGGER ALL")
             # tests/conftest.py keeps TRUNCATE allowed in the test database.
             cursor.execute("ALTER TABLE sharing_auditevent DISABLE TRIGGER sharing_auditevent_no_truncate")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def renumber(from_seq: int, by: int) -> list[tuple[str, list[Any]]]:
@@ -442,7 +446,8 @@ def test_on_postgresql_the_application_role_may_only_read_and_append(written: li
 def test_on_postgresql_the_owner_is_refused_by_the_triggers(written: list[AuditEvent]) -> None:
     with connection.cursor() as cursor:
         # tests/conftest.py lets Django's TRUNCATE through in the test database; switch the refusal back on
-        # for this test's transaction only.
+        # for this test's transaction only (after running the foreign-key checks its writes left pending).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("ALTER TABLE sharing_auditevent ENABLE TRIGGER sharing_auditevent_no_truncate")
     for statement in (
         "UPDATE sharing_auditevent SET role = 'forged'",

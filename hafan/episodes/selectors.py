@@ -126,7 +126,8 @@ def briefing_for(*, user: Any, episode: Episode, channel: Channel = Channel.PAGE
     episode_get_for_user, and this refuses anyone the policy does not let see the child's record."""
     actor = actor_for(user)
     child = episode.child
-    if not policy.can_view_child_record(actor, relation=relation_to(user, child)):
+    relation = relation_to(user, child)
+    if not policy.can_view_child_record(actor, relation=relation):
         raise NotFoundOrNoAccess
     audit_record(
         actor=user,
@@ -137,7 +138,12 @@ def briefing_for(*, user: Any, episode: Episode, channel: Channel = Channel.PAGE
         child_public_id=child.public_id,
     )
     facts = facts_visible_to(
-        user=user, child=child, channel=channel, target_type="briefing", target_id=str(episode.public_id)
+        user=user,
+        child=child,
+        channel=channel,
+        target_type="briefing",
+        target_id=str(episode.public_id),
+        relation=relation,
     )
     by_agency: OrderedDict[str, list[Fact]] = OrderedDict()
     learnt: list[Fact] = []

@@ -68,11 +68,12 @@ def facts_visible_to(
     channel: Channel = Channel.PAGE,
     target_type: str = "child",
     target_id: str = "",
+    relation: Relation | None = None,
 ) -> list[Fact]:
     """The child's facts that the user may see, each decided by policy.can_view_fact. The caller has
     already fetched (and audited) the child. Facts shown from other agencies go in the disclosure log."""
     actor = actor_for(user)
-    relation = relation_to(user, child)
+    relation = relation if relation is not None else relation_to(user, child)
     shares = share_graph()
     facts = (
         # Withdrawn facts (no longer stated by their source, corrected, or from a withdrawn record) are kept,

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from hafan.core.vocabulary import AgencyKind, DataCategory, Relation, Role
 from hafan.sharing import policy
-from hafan.sharing.models import AgreementStatus, BreakGlassGrant, SharingAgreement
+from hafan.sharing.models import AgreementParty, AgreementStatus, BreakGlassGrant
 from hafan.sharing.policy import Actor
 
 NOBODY = Actor(role=None, agency_code=None, agency_kind=None, in_partnership=False, is_active=False)
@@ -88,25 +88,36 @@ def child_ids_related_to(user: Any, *, now: datetime.datetime | None = None) -> 
 
 def share_graph(*, today: datetime.date | None = None) -> dict[tuple[str, str, str], tuple[int, str]]:
     """Every (providing agency, receiving agency, data category) an active agreement covers, with the
-    agreement and the provider's lawful basis (the first agreement by reference wins where two cover it)."""
+    agreement and the provider's lawful basis (the first agreement by reference wins where two cover it).
+    One query: it runs on every read of a child's facts."""
     today = today or timezone.localdate()
-    agreements = (
-        SharingAgreement.objects.filter(status=AgreementStatus.ACTIVE, starts_on__lte=today)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .prefetch_related("parties__agency")
-        .order_by("reference")
+    rows = list(
+        AgreementParty.objects.filter(
+            agreement__status=AgreementStatus.ACTIVE, agreement__starts_on__lte=today
+        )
+        .filter(Q(agreement__ends_on__isnull=True) | Q(agreement__ends_on__gte=today))
+        .order_by("agreement__reference", "agency__code")
+        .values_list(
+            "agreement_id",
+            "agreement__data_categories",
+            "agency__code",
+            "lawful_basis",
+            "provides",
+            "receives",
+        )
     )
+    by_agreement: dict[int, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        by_agreement.setdefault(row[0], []).append(row)
     graph: dict[tuple[str, str, str], tuple[int, str]] = {}
-    for agreement in agreements:
-        parties = list(agreement.parties.all())
-        for provider in parties:
-            if not provider.provides:
+    for agreement_id, parties in by_agreement.items():
+        categories = [c for c in (parties[0][1] or []) if c in DataCategory.values]
+        for _a, _c, provider, basis, provides, _r in parties:
+            if not provides:
                 continue
-            for recipient in parties:
-                if recipient.agency_id == provider.agency_id or not recipient.receives:
+            for _a2, _c2, recipient, _b, _p, receives in parties:
+                if recipient == provider or not receives:
                     continue
-                for category in agreement.data_categories:
-                    if category in DataCategory.values:
-                        key = (provider.agency.code, recipient.agency.code, category)
-                        graph.setdefault(key, (agreement.pk, provider.lawful_basis))
+                for category in categories:
+                    graph.setdefault((provider, recipient, category), (agreement_id, basis))
     return graph

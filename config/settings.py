@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "hafan.linkage",
     "hafan.ingest",
     "hafan.rights",  # --- Rights and retention (issue 5, item 9)
+    "hafan.notifications",
 ]
 
 MIDDLEWARE = [
@@ -239,6 +240,35 @@ TASKS = {
 HAFAN_REPEAT_MISSING_EPISODES = env_int("HAFAN_REPEAT_MISSING_EPISODES", 3)
 HAFAN_REPEAT_MISSING_DAYS = env_int("HAFAN_REPEAT_MISSING_DAYS", 90)
 HAFAN_DEBRIEF_DEADLINE_HOURS = env_int("HAFAN_DEBRIEF_DEADLINE_HOURS", 72)
+# Risk and response (issue 6). How soon each agency must answer the information call, by the episode's
+# current grade (minutes; an episode not yet graded uses medium), and how soon each grade is reviewed (hours).
+HAFAN_INFORMATION_CALL_MINUTES = {
+    "high": env_int("HAFAN_INFORMATION_CALL_MINUTES_HIGH", 60),
+    "medium": env_int("HAFAN_INFORMATION_CALL_MINUTES_MEDIUM", 240),
+    "low": env_int("HAFAN_INFORMATION_CALL_MINUTES_LOW", 720),
+    "very_low": env_int("HAFAN_INFORMATION_CALL_MINUTES_VERY_LOW", 1440),
+}
+HAFAN_REVIEW_HOURS = {
+    "high": env_int("HAFAN_REVIEW_HOURS_HIGH", 1),
+    "medium": env_int("HAFAN_REVIEW_HOURS_MEDIUM", 4),
+    "low": env_int("HAFAN_REVIEW_HOURS_LOW", 12),
+    "very_low": env_int("HAFAN_REVIEW_HOURS_VERY_LOW", 24),
+}
+# Triggers: a strategy meeting within this many days of the repeat rule being met; an exploitation review
+# within this many days of an indicator; the screening score at or above which a review is triggered.
+HAFAN_STRATEGY_MEETING_DUE_DAYS = env_int("HAFAN_STRATEGY_MEETING_DUE_DAYS", 5)
+HAFAN_EXPLOITATION_REVIEW_DUE_DAYS = env_int("HAFAN_EXPLOITATION_REVIEW_DUE_DAYS", 2)
+HAFAN_SCREENING_REVIEW_SCORE = env_int("HAFAN_SCREENING_REVIEW_SCORE", 6)
+# How often open pages ask for news (the briefing's information call, the notification bell), in seconds.
+HAFAN_LIVE_POLL_SECONDS = env_int("HAFAN_LIVE_POLL_SECONDS", 10)
+# Email for notifications. The console backend prints them (demo and development); production sets SMTP.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="hafan@hafan.invalid")
+# The address staff reach Hafan at, for links in emails.
+HAFAN_BASE_URL = env_str("HAFAN_BASE_URL", default="http://127.0.0.1:8000")
 # Identity resolution (docs/adr/0003-linkage.md): pairs at or above the upper probability link
 # automatically, pairs between the two go to the review queue, pairs below do not link.
 HAFAN_LINK_UPPER = float(env_str("HAFAN_LINK_UPPER", default="0.95"))

@@ -27,6 +27,9 @@ urlpatterns += i18n_patterns(
     path("imports/", include("hafan.ingest.urls")),
     # --- Rights and retention (issue 5, item 9): subject access, rectification notices, legal holds.
     path("rights/", include("hafan.rights.urls")),
+    # --- Risk and response (issue 6): hub tasks from triggers, exploitation screening; notifications.
+    path("tasks/", include("hafan.risk.urls")),
+    path("notifications/", include("hafan.notifications.urls")),
     prefix_default_language=False,
 )
 

@@ -19,3 +19,12 @@ class NotPermitted(HafanError):
 
 class InvalidAction(HafanError):
     """The action does not fit the record's state (e.g. recording a return for a closed episode)."""
+
+
+class EditConflict(HafanError):
+    """Someone else saved the same record since this user opened it. Nothing is overwritten: the page shows both
+    versions (`current` is what is saved now) and the user decides."""
+
+    def __init__(self, message: str, *, current: object) -> None:
+        super().__init__(message)
+        self.current = current

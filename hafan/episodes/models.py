@@ -101,6 +101,25 @@ class Episode(HafanModel):
     )
     content_hash = models.CharField(max_length=64, blank=True)
 
+    # Issue 6: who is working the episode, and where the child was found (for the out-of-area notice).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The officer or coordinator working the episode."),
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    found_council = models.ForeignKey(
+        "agencies.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The council area the child was found in, when known."),
+    )
+
     class Meta:
         ordering = ["-reported_at", "-id"]
         indexes = [models.Index(fields=["child", "reported_at"]), models.Index(fields=["status"])]
@@ -120,3 +139,56 @@ class Episode(HafanModel):
         if self.returned_at is None:
             return None
         return self.returned_at - self.reported_at
+
+
+class InformationService(models.TextChoices):
+    """The service within an agency that an information call asks."""
+
+    SOCIAL_CARE = "social_care", _("Social care")
+    EDUCATION = "education", _("Education")
+    HEALTH = "health", _("Health")
+    DEBRIEF = "debrief", _("Independent debrief service")
+
+
+class InformationRequestStatus(models.TextChoices):
+    OPEN = "open", _("Waiting for an answer")
+    ANSWERED = "answered", _("Answered")
+
+
+class InformationRequest(HafanModel):
+    """One agency service asked, when a report opens, for what it knows about the child: the information call.
+
+    Answered automatically from the agency's ingested records where they exist, otherwise by the agency's hub
+    worker on the page; past its deadline, still open, it escalates to the hub supervisor."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.PROTECT, related_name="information_requests")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    service = models.CharField(max_length=16, choices=InformationService.choices)
+    asked_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=InformationRequestStatus.choices, default=InformationRequestStatus.OPEN
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_automatically = models.BooleanField(
+        default=False, help_text=_("Answered from the agency's records already in Hafan.")
+    )
+    nothing_known = models.BooleanField(default=False, help_text=_("The agency holds nothing on the child."))
+    answer = EncryptedTextField(blank=True, help_text=_("The worker's answer, in their words."))
+    facts_found = models.PositiveIntegerField(
+        default=0, help_text=_("How many items the agency's records in Hafan hold on the child.")
+    )
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["episode", "agency", "service"], name="information_request_once")
+        ]
+        indexes = [models.Index(fields=["status", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.episode} -> {self.agency} ({self.service})"

@@ -248,6 +248,14 @@ class Fact(HafanModel):
         related_name="+",
         help_text=_("Set when the fact was corrected (rectified): the correction replaces it everywhere."),
     )
+    information_request = models.ForeignKey(
+        "episodes.InformationRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="facts",
+        help_text=_("Set when an agency's hub worker supplied the fact in answer to an information call."),
+    )
 
     class Meta:
         ordering = ["category", "-recorded_on"]
@@ -256,8 +264,23 @@ class Fact(HafanModel):
         return f"{self.get_category_display()}: {self.summary[:40]}"
 
 
+class MatrixLevel(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class PlanStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Waiting for the social worker to agree")
+    IN_FORCE = "in_force", _("In force")
+    DECLINED = "declined", _("Not agreed by the social worker")
+    SUPERSEDED = "superseded", _("Replaced by a newer plan")
+
+
 class ResponsePlan(HafanModel):
-    """The team's agreed plan for the child's next episode. The newest plan is the one in force."""
+    """The team's plan for the child's next episode, with the hub's risk matrix (likelihood of going missing
+    again x likely harm). A plan takes effect only once the case-holding social worker agrees it; the newest
+    plan in force is the one the next report opens with."""
 
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="response_plans")
     plan = models.TextField(
@@ -275,12 +298,90 @@ class ResponsePlan(HafanModel):
         default=False, help_text=_("Where the child has a social worker, that worker must agree the plan.")
     )
     review_due = models.DateField()
+    # Issue 6: the matrix, the prescribed response, and the social worker's agreement.
+    status = models.CharField(max_length=16, choices=PlanStatus.choices, default=PlanStatus.IN_FORCE)
+    likelihood = models.CharField(
+        max_length=8,
+        choices=MatrixLevel.choices,
+        blank=True,
+        help_text=_("How likely the child is to go missing again."),
+    )
+    harm = models.CharField(
+        max_length=8,
+        choices=MatrixLevel.choices,
+        blank=True,
+        help_text=_("How much harm is likely if they do."),
+    )
+    places_first = models.TextField(blank=True, help_text=_("Where carers check first, in order."))
+    police_deploy_after_hours = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("Police deploy if the child is not found within this many hours.")
+    )
+    version = models.PositiveIntegerField(default=1, help_text=_("Bumped on each edit of a proposal."))
+    social_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The case-holding social worker who must agree the plan."),
+    )
+    social_worker_decided_at = models.DateTimeField(null=True, blank=True)
+    social_worker_note = models.TextField(blank=True)
+    supersedes = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The plan in force when this one was proposed."),
+    )
 
     class Meta:
         ordering = ["-agreed_at", "-id"]
 
     def __str__(self) -> str:
         return f"Plan for {self.child} ({self.agreed_at:%Y-%m-%d})"
+
+
+class ChildProfile(HafanModel):
+    """The child information profile (Philomena protocol), prepared in advance by carers or the council for a
+    child at risk of going missing. Each save is a new version; the newest is current. It belongs to the child,
+    not to a placement, so it moves with them. Police see it when the child is reported missing."""
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="profiles")
+    version = models.PositiveIntegerField()
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    prepared_by_agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    prepared_at = models.DateTimeField()
+    placement = EncryptedTextField(blank=True, help_text=_("Where the child lives now, and with whom."))
+    description = EncryptedTextField(blank=True, help_text=_("Height, build, hair, eyes, how they look."))
+    nicknames = EncryptedTextField(blank=True)
+    first_language = models.CharField(
+        max_length=2, choices=[("en", "English"), ("cy", "Cymraeg")], blank=True
+    )
+    marks = EncryptedTextField(blank=True, help_text=_("Scars, tattoos, piercings, birthmarks."))
+    associates = EncryptedTextField(blank=True, help_text=_("Friends, family and adults they may be with."))
+    places = EncryptedTextField(blank=True, help_text=_("Addresses and places they go to."))
+    phones = EncryptedTextField(blank=True)
+    social_media = EncryptedTextField(blank=True)
+    transport = EncryptedTextField(
+        blank=True, help_text=_("How they travel: bus and train routes, bikes, lifts.")
+    )
+    medical_needs = EncryptedTextField(
+        blank=True, help_text=_("Conditions and medication, and what happens without it.")
+    )
+    photo = models.BinaryField(null=True, blank=True, editable=False)
+    photo_content_type = models.CharField(max_length=32, blank=True)
+    photo_taken_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "version"], name="child_profile_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Profile v{self.version} for {self.child}"
 
 
 class AllocationKind(models.TextChoices):

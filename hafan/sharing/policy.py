@@ -391,3 +391,18 @@ def can_rectify_child_identity(actor: Actor) -> bool:
     """Correct the hub identity (name, date of birth): the staff who manage identities, or the
     information-governance officer."""
     return can_manage_identities(actor) or (_partner(actor) and actor.role == Role.IG_AUDITOR)
+
+
+# --- Risk and response (issue 6). Each feature adds its questions under its own heading.
+
+# Issue 6 / information call
+
+# Issue 6 / risk questions and reviews
+
+# Issue 6 / response plan
+
+# Issue 6 / child information profile and the printable briefing
+
+# Issue 6 / notifications and assignment
+
+# Issue 6 / triggers, hub tasks and screening

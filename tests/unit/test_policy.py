@@ -180,6 +180,12 @@ QUESTIONS: dict[str, tuple[Callable[[Actor], bool], set[str]]] = {
         lambda a: policy.can_rectify_fact(a, source_agency_code=PROVIDER), {"debrief_worker", "ig_auditor"}),
     "can_rectify_child_identity": (
         policy.can_rectify_child_identity, {"coordinator", "supervisor", "social_worker", "ig_auditor"}),
+    # Issue 6 / information call
+    # Issue 6 / risk questions and reviews
+    # Issue 6 / response plan
+    # Issue 6 / child information profile and the printable briefing
+    # Issue 6 / notifications and assignment
+    # Issue 6 / triggers, hub tasks and screening
 }  # fmt: skip
 
 CELLS = [

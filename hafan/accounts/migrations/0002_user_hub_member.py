@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='hub_member',
-            field=models.BooleanField(default=True, help_text='Works in the hub team. Partner staff outside the hub see only the children allocated to them.'),
+            model_name="user",
+            name="hub_member",
+            field=models.BooleanField(
+                default=True,
+                help_text="Works in the hub team. Partner staff outside the hub see only the children allocated to them.",
+            ),
         ),
     ]

@@ -5,29 +5,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Agency',
+            name="Agency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('code', models.CharField(help_text='Short code used in feeds and the API.', max_length=16, unique=True)),
-                ('name_en', models.CharField(max_length=200, verbose_name='name in English')),
-                ('name_cy', models.CharField(max_length=200, verbose_name='name in Welsh')),
-                ('kind', models.CharField(choices=[('police', 'Police'), ('health', 'Health board'), ('council', 'Council'), ('charity', 'Charity')], max_length=16)),
-                ('in_partnership', models.BooleanField(default=True, help_text="Partner agencies share under the hub's information sharing protocol; others see nothing.")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="Short code used in feeds and the API.", max_length=16, unique=True
+                    ),
+                ),
+                ("name_en", models.CharField(max_length=200, verbose_name="name in English")),
+                ("name_cy", models.CharField(max_length=200, verbose_name="name in Welsh")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("police", "Police"),
+                            ("health", "Health board"),
+                            ("council", "Council"),
+                            ("charity", "Charity"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "in_partnership",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Partner agencies share under the hub's information sharing protocol; others see nothing.",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'agencies',
-                'ordering': ['kind', 'name_en'],
+                "verbose_name_plural": "agencies",
+                "ordering": ["kind", "name_en"],
             },
         ),
     ]

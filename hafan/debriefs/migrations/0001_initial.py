@@ -5,37 +5,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Debrief',
+            name="Debrief",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('due_by', models.DateTimeField(help_text="72 hours after the child's return.")),
-                ('status', models.CharField(choices=[('awaiting', 'Awaiting an offer'), ('offered', 'Offered'), ('not_offered', 'Not offered'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('held', 'Held')], default='awaiting', max_length=16)),
-                ('offered_at', models.DateTimeField(blank=True, null=True)),
-                ('held_at', models.DateTimeField(blank=True, null=True)),
-                ('not_offered_reason', models.TextField(blank=True)),
-                ('where_went', models.TextField(blank=True, help_text='Where the child went, in their words.')),
-                ('who_with', models.TextField(blank=True)),
-                ('travel', models.TextField(blank=True, help_text='How the child travelled.')),
-                ('push_factors', models.JSONField(default=list)),
-                ('pull_factors', models.JSONField(default=list)),
-                ('indicators', models.JSONField(default=list, help_text='Harm and exploitation indicators.')),
-                ('harm_details', models.TextField(blank=True)),
-                ('child_wishes', models.TextField(blank=True, help_text='What the child wants to happen.')),
-                ('share_basis', models.CharField(choices=[('none', 'Nothing to be shared'), ('consent', 'The child agreed to share'), ('safeguarding', 'Must be shared to keep the child safe')], default='none', max_length=16)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("due_by", models.DateTimeField(help_text="72 hours after the child's return.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("awaiting", "Awaiting an offer"),
+                            ("offered", "Offered"),
+                            ("not_offered", "Not offered"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                            ("held", "Held"),
+                        ],
+                        default="awaiting",
+                        max_length=16,
+                    ),
+                ),
+                ("offered_at", models.DateTimeField(blank=True, null=True)),
+                ("held_at", models.DateTimeField(blank=True, null=True)),
+                ("not_offered_reason", models.TextField(blank=True)),
+                (
+                    "where_went",
+                    models.TextField(blank=True, help_text="Where the child went, in their words."),
+                ),
+                ("who_with", models.TextField(blank=True)),
+                ("travel", models.TextField(blank=True, help_text="How the child travelled.")),
+                ("push_factors", models.JSONField(default=list)),
+                ("pull_factors", models.JSONField(default=list)),
+                ("indicators", models.JSONField(default=list, help_text="Harm and exploitation indicators.")),
+                ("harm_details", models.TextField(blank=True)),
+                ("child_wishes", models.TextField(blank=True, help_text="What the child wants to happen.")),
+                (
+                    "share_basis",
+                    models.CharField(
+                        choices=[
+                            ("none", "Nothing to be shared"),
+                            ("consent", "The child agreed to share"),
+                            ("safeguarding", "Must be shared to keep the child safe"),
+                        ],
+                        default="none",
+                        max_length=16,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_by', 'id'],
+                "ordering": ["due_by", "id"],
             },
         ),
     ]

@@ -6,30 +6,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agencies', '0001_initial'),
-        ('debriefs', '0001_initial'),
-        ('episodes', '0001_initial'),
+        ("agencies", "0001_initial"),
+        ("debriefs", "0001_initial"),
+        ("episodes", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='debrief',
-            name='episode',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='debrief', to='episodes.episode'),
+            model_name="debrief",
+            name="episode",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT, related_name="debrief", to="episodes.episode"
+            ),
         ),
         migrations.AddField(
-            model_name='debrief',
-            name='provider',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agencies.agency'),
+            model_name="debrief",
+            name="provider",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="agencies.agency"
+            ),
         ),
         migrations.AddField(
-            model_name='debrief',
-            name='worker',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="debrief",
+            name="worker",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]

@@ -10,9 +10,8 @@ COLUMNS = ["not_offered_reason", "where_went", "who_with", "travel", "harm_detai
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('debriefs', '0002_initial'),
+        ("debriefs", "0002_initial"),
     ]
 
     operations = [
@@ -21,33 +20,37 @@ class Migration(migrations.Migration):
             migration_converter("debriefs", "Debrief", COLUMNS, "decrypt"),
         ),
         migrations.AlterField(
-            model_name='debrief',
-            name='child_wishes',
-            field=hafan.core.fields.EncryptedTextField(blank=True, help_text='What the child wants to happen.'),
+            model_name="debrief",
+            name="child_wishes",
+            field=hafan.core.fields.EncryptedTextField(
+                blank=True, help_text="What the child wants to happen."
+            ),
         ),
         migrations.AlterField(
-            model_name='debrief',
-            name='harm_details',
+            model_name="debrief",
+            name="harm_details",
             field=hafan.core.fields.EncryptedTextField(blank=True),
         ),
         migrations.AlterField(
-            model_name='debrief',
-            name='not_offered_reason',
+            model_name="debrief",
+            name="not_offered_reason",
             field=hafan.core.fields.EncryptedTextField(blank=True),
         ),
         migrations.AlterField(
-            model_name='debrief',
-            name='travel',
-            field=hafan.core.fields.EncryptedTextField(blank=True, help_text='How the child travelled.'),
+            model_name="debrief",
+            name="travel",
+            field=hafan.core.fields.EncryptedTextField(blank=True, help_text="How the child travelled."),
         ),
         migrations.AlterField(
-            model_name='debrief',
-            name='where_went',
-            field=hafan.core.fields.EncryptedTextField(blank=True, help_text='Where the child went, in their words.'),
+            model_name="debrief",
+            name="where_went",
+            field=hafan.core.fields.EncryptedTextField(
+                blank=True, help_text="Where the child went, in their words."
+            ),
         ),
         migrations.AlterField(
-            model_name='debrief',
-            name='who_with',
+            model_name="debrief",
+            name="who_with",
             field=hafan.core.fields.EncryptedTextField(blank=True),
         ),
     ]

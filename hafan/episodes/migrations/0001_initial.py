@@ -7,49 +7,140 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agencies', '0001_initial'),
-        ('people', '0001_initial'),
+        ("agencies", "0001_initial"),
+        ("people", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Episode',
+            name="Episode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reference', models.CharField(help_text="The hub's reference for the episode.", max_length=32, unique=True)),
-                ('category', models.CharField(choices=[('missing_from_home', 'Missing from home'), ('missing_from_care', 'Missing from care'), ('away_from_placement', 'Away from placement without authorisation'), ('absent_legacy', 'Absent (legacy category, no longer used)')], max_length=32)),
-                ('status', models.CharField(choices=[('missing', 'Missing'), ('returned', 'Found or returned'), ('closed', 'Closed')], default='missing', max_length=16)),
-                ('reported_at', models.DateTimeField()),
-                ('reporter_name', models.CharField(help_text='Who reported the child missing.', max_length=200)),
-                ('reporter_organisation', models.CharField(blank=True, max_length=200)),
-                ('last_seen_at', models.DateTimeField()),
-                ('last_seen_place', models.CharField(max_length=300)),
-                ('circumstances', models.TextField(blank=True)),
-                ('clothing', models.TextField(blank=True)),
-                ('returned_at', models.DateTimeField(blank=True, null=True)),
-                ('found_where', models.CharField(blank=True, max_length=300)),
-                ('found_by', models.CharField(blank=True, choices=[('police', 'Police'), ('carer', 'Parent or carer'), ('self', 'Returned by themselves'), ('agency', 'Another agency'), ('public', 'Member of the public')], max_length=16)),
-                ('harm_suffered', models.BooleanField(blank=True, null=True)),
-                ('harm_details', models.TextField(blank=True)),
-                ('safe_and_well_at', models.DateTimeField(blank=True, help_text="The police's own check on return; not the independent debrief.", null=True)),
-                ('safe_and_well_by', models.CharField(blank=True, max_length=200)),
-                ('safe_and_well_notes', models.TextField(blank=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='episodes', to='people.child')),
-                ('council', models.ForeignKey(blank=True, help_text='The responsible council when the episode was reported.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agencies.agency')),
-                ('reported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "reference",
+                    models.CharField(
+                        help_text="The hub's reference for the episode.", max_length=32, unique=True
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("missing_from_home", "Missing from home"),
+                            ("missing_from_care", "Missing from care"),
+                            ("away_from_placement", "Away from placement without authorisation"),
+                            ("absent_legacy", "Absent (legacy category, no longer used)"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("missing", "Missing"),
+                            ("returned", "Found or returned"),
+                            ("closed", "Closed"),
+                        ],
+                        default="missing",
+                        max_length=16,
+                    ),
+                ),
+                ("reported_at", models.DateTimeField()),
+                (
+                    "reporter_name",
+                    models.CharField(help_text="Who reported the child missing.", max_length=200),
+                ),
+                ("reporter_organisation", models.CharField(blank=True, max_length=200)),
+                ("last_seen_at", models.DateTimeField()),
+                ("last_seen_place", models.CharField(max_length=300)),
+                ("circumstances", models.TextField(blank=True)),
+                ("clothing", models.TextField(blank=True)),
+                ("returned_at", models.DateTimeField(blank=True, null=True)),
+                ("found_where", models.CharField(blank=True, max_length=300)),
+                (
+                    "found_by",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("police", "Police"),
+                            ("carer", "Parent or carer"),
+                            ("self", "Returned by themselves"),
+                            ("agency", "Another agency"),
+                            ("public", "Member of the public"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("harm_suffered", models.BooleanField(blank=True, null=True)),
+                ("harm_details", models.TextField(blank=True)),
+                (
+                    "safe_and_well_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="The police's own check on return; not the independent debrief.",
+                        null=True,
+                    ),
+                ),
+                ("safe_and_well_by", models.CharField(blank=True, max_length=200)),
+                ("safe_and_well_notes", models.TextField(blank=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="episodes",
+                        to="people.child",
+                    ),
+                ),
+                (
+                    "council",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The responsible council when the episode was reported.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-reported_at', '-id'],
-                'indexes': [models.Index(fields=['child', 'reported_at'], name='episodes_ep_child_i_ec7dd8_idx'), models.Index(fields=['status'], name='episodes_ep_status_b85083_idx')],
+                "ordering": ["-reported_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["child", "reported_at"], name="episodes_ep_child_i_ec7dd8_idx"),
+                    models.Index(fields=["status"], name="episodes_ep_status_b85083_idx"),
+                ],
             },
         ),
     ]

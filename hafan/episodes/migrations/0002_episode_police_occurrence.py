@@ -6,42 +6,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0001_initial'),
-        ('episodes', '0001_initial'),
-        ('people', '0002_child_merged_into'),
+        ("agencies", "0001_initial"),
+        ("episodes", "0001_initial"),
+        ("people", "0002_child_merged_into"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='episode',
-            name='content_hash',
+            model_name="episode",
+            name="content_hash",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='episode',
-            name='occurrence_number',
-            field=models.CharField(blank=True, help_text='The police occurrence number, when the episode came from a police export.', max_length=64),
+            model_name="episode",
+            name="occurrence_number",
+            field=models.CharField(
+                blank=True,
+                help_text="The police occurrence number, when the episode came from a police export.",
+                max_length=64,
+            ),
         ),
         migrations.AddField(
-            model_name='episode',
-            name='recorded_risk_grade',
-            field=models.CharField(blank=True, help_text="The risk grade the police system recorded, as imported (the hub's own grading is separate).", max_length=16),
+            model_name="episode",
+            name="recorded_risk_grade",
+            field=models.CharField(
+                blank=True,
+                help_text="The risk grade the police system recorded, as imported (the hub's own grading is separate).",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='episode',
-            name='source_agency',
-            field=models.ForeignKey(blank=True, db_index=False, help_text='For an episode imported from a police system: the force whose occurrence it is.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agencies.agency'),
+            model_name="episode",
+            name="source_agency",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                help_text="For an episode imported from a police system: the force whose occurrence it is.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="agencies.agency",
+            ),
         ),
         migrations.AlterField(
-            model_name='episode',
-            name='child',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='episodes', to='people.child'),
+            model_name="episode",
+            name="child",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="episodes",
+                to="people.child",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='episode',
-            constraint=models.UniqueConstraint(condition=models.Q(('occurrence_number', ''), _negated=True), fields=('source_agency', 'occurrence_number'), name='episode_unique_occurrence'),
+            model_name="episode",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("occurrence_number", ""), _negated=True),
+                fields=("source_agency", "occurrence_number"),
+                name="episode_unique_occurrence",
+            ),
         ),
     ]

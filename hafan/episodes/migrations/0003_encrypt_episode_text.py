@@ -10,9 +10,8 @@ COLUMNS = ["circumstances", "harm_details", "safe_and_well_notes"]
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('episodes', '0002_episode_police_occurrence'),
+        ("episodes", "0002_episode_police_occurrence"),
     ]
 
     operations = [
@@ -21,18 +20,18 @@ class Migration(migrations.Migration):
             migration_converter("episodes", "Episode", COLUMNS, "decrypt"),
         ),
         migrations.AlterField(
-            model_name='episode',
-            name='circumstances',
+            model_name="episode",
+            name="circumstances",
             field=hafan.core.fields.EncryptedTextField(blank=True),
         ),
         migrations.AlterField(
-            model_name='episode',
-            name='harm_details',
+            model_name="episode",
+            name="harm_details",
             field=hafan.core.fields.EncryptedTextField(blank=True),
         ),
         migrations.AlterField(
-            model_name='episode',
-            name='safe_and_well_notes',
+            model_name="episode",
+            name="safe_and_well_notes",
             field=hafan.core.fields.EncryptedTextField(blank=True),
         ),
     ]

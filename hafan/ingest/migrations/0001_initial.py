@@ -7,78 +7,214 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agencies', '0001_initial'),
+        ("agencies", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportRun',
+            name="ImportRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('format', models.CharField(help_text='The adapter used, e.g. police-csv or fhir.', max_length=32)),
-                ('file_name', models.CharField(max_length=300)),
-                ('file_size', models.BigIntegerField(default=0)),
-                ('file_sha256', models.CharField(blank=True, max_length=64)),
-                ('channel', models.CharField(choices=[('command', 'Command line'), ('api', 'Agency system (API)'), ('page', 'Upload page')], max_length=16)),
-                ('dry_run', models.BooleanField(default=False)),
-                ('full_refresh', models.BooleanField(default=False, help_text='The file holds every record the system has: records missing from it are withdrawn.')),
-                ('status', models.CharField(choices=[('validating', 'Checking the file'), ('writing', 'Writing records'), ('succeeded', 'Imported'), ('rejected', 'Rejected: nothing imported'), ('failed', 'Stopped: run it again to complete'), ('dry_run', 'Checked only (dry run)')], default='validating', max_length=16)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('rows_total', models.PositiveIntegerField(default=0, help_text='Records and rejected rows found.')),
-                ('rows_done', models.PositiveIntegerField(default=0, help_text='Progress: records written so far.')),
-                ('records_new', models.PositiveIntegerField(default=0)),
-                ('records_changed', models.PositiveIntegerField(default=0)),
-                ('records_unchanged', models.PositiveIntegerField(default=0)),
-                ('records_rejected', models.PositiveIntegerField(default=0)),
-                ('records_withdrawn', models.PositiveIntegerField(default=0)),
-                ('episodes_new', models.PositiveIntegerField(default=0)),
-                ('facts_new', models.PositiveIntegerField(default=0)),
-                ('rejection_reason', models.TextField(blank=True, help_text='Why the whole file was refused.')),
-                ('error_report_path', models.CharField(blank=True, max_length=500)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='imports', to='agencies.agency')),
-                ('imported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "format",
+                    models.CharField(help_text="The adapter used, e.g. police-csv or fhir.", max_length=32),
+                ),
+                ("file_name", models.CharField(max_length=300)),
+                ("file_size", models.BigIntegerField(default=0)),
+                ("file_sha256", models.CharField(blank=True, max_length=64)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("command", "Command line"),
+                            ("api", "Agency system (API)"),
+                            ("page", "Upload page"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("dry_run", models.BooleanField(default=False)),
+                (
+                    "full_refresh",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The file holds every record the system has: records missing from it are withdrawn.",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("validating", "Checking the file"),
+                            ("writing", "Writing records"),
+                            ("succeeded", "Imported"),
+                            ("rejected", "Rejected: nothing imported"),
+                            ("failed", "Stopped: run it again to complete"),
+                            ("dry_run", "Checked only (dry run)"),
+                        ],
+                        default="validating",
+                        max_length=16,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "rows_total",
+                    models.PositiveIntegerField(default=0, help_text="Records and rejected rows found."),
+                ),
+                (
+                    "rows_done",
+                    models.PositiveIntegerField(default=0, help_text="Progress: records written so far."),
+                ),
+                ("records_new", models.PositiveIntegerField(default=0)),
+                ("records_changed", models.PositiveIntegerField(default=0)),
+                ("records_unchanged", models.PositiveIntegerField(default=0)),
+                ("records_rejected", models.PositiveIntegerField(default=0)),
+                ("records_withdrawn", models.PositiveIntegerField(default=0)),
+                ("episodes_new", models.PositiveIntegerField(default=0)),
+                ("facts_new", models.PositiveIntegerField(default=0)),
+                (
+                    "rejection_reason",
+                    models.TextField(blank=True, help_text="Why the whole file was refused."),
+                ),
+                ("error_report_path", models.CharField(blank=True, max_length=500)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="imports",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "imported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ImportRowError',
+            name="ImportRowError",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('location', models.CharField(help_text="File and line, or the element's path.", max_length=300)),
-                ('field', models.CharField(blank=True, max_length=100)),
-                ('reason', models.CharField(max_length=500)),
-                ('value', models.CharField(blank=True, max_length=200)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='row_errors', to='ingest.importrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "location",
+                    models.CharField(help_text="File and line, or the element's path.", max_length=300),
+                ),
+                ("field", models.CharField(blank=True, max_length=100)),
+                ("reason", models.CharField(max_length=500)),
+                ("value", models.CharField(blank=True, max_length=200)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="row_errors",
+                        to="ingest.importrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='CodeMapping',
+            name="CodeMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('vocabulary', models.CharField(choices=[('legal_status', 'Legal status'), ('placement_type', 'Placement type'), ('ethnicity', 'Ethnicity'), ('risk_label', 'Risk grade label'), ('exclusion_type', 'Exclusion type'), ('flag_code', 'Safeguarding flag code'), ('sex', 'Sex'), ('missing_type', 'Missing or away'), ('found_by', 'Found by'), ('warning_marker', 'Police warning marker')], max_length=32)),
-                ('source_code', models.CharField(help_text="The code or label as the agency's system writes it.", max_length=100)),
-                ('normalised_code', models.CharField(editable=False, max_length=100)),
-                ('hafan_value', models.CharField(help_text="The value in Hafan's vocabulary.", max_length=64)),
-                ('notes', models.CharField(blank=True, max_length=300)),
-                ('agency', models.ForeignKey(blank=True, help_text='Leave empty for a national standard code that every agency uses.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='code_mappings', to='agencies.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "vocabulary",
+                    models.CharField(
+                        choices=[
+                            ("legal_status", "Legal status"),
+                            ("placement_type", "Placement type"),
+                            ("ethnicity", "Ethnicity"),
+                            ("risk_label", "Risk grade label"),
+                            ("exclusion_type", "Exclusion type"),
+                            ("flag_code", "Safeguarding flag code"),
+                            ("sex", "Sex"),
+                            ("missing_type", "Missing or away"),
+                            ("found_by", "Found by"),
+                            ("warning_marker", "Police warning marker"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "source_code",
+                    models.CharField(
+                        help_text="The code or label as the agency's system writes it.", max_length=100
+                    ),
+                ),
+                ("normalised_code", models.CharField(editable=False, max_length=100)),
+                (
+                    "hafan_value",
+                    models.CharField(help_text="The value in Hafan's vocabulary.", max_length=64),
+                ),
+                ("notes", models.CharField(blank=True, max_length=300)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Leave empty for a national standard code that every agency uses.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="code_mappings",
+                        to="agencies.agency",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['vocabulary', 'agency__code', 'source_code'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('agency__isnull', False)), fields=('agency', 'vocabulary', 'normalised_code'), name='code_mapping_unique_per_agency'), models.UniqueConstraint(condition=models.Q(('agency__isnull', True)), fields=('vocabulary', 'normalised_code'), name='code_mapping_unique_national')],
+                "ordering": ["vocabulary", "agency__code", "source_code"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("agency__isnull", False)),
+                        fields=("agency", "vocabulary", "normalised_code"),
+                        name="code_mapping_unique_per_agency",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("agency__isnull", True)),
+                        fields=("vocabulary", "normalised_code"),
+                        name="code_mapping_unique_national",
+                    ),
+                ],
             },
         ),
     ]

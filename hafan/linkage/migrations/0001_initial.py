@@ -7,109 +7,291 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('people', '0001_initial'),
+        ("people", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LinkageModelVersion',
+            name="LinkageModelVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(unique=True)),
-                ('trained_settings', models.JSONField(help_text="Splink's trained settings (m and u values, comparisons, blocking).")),
-                ('seed', models.IntegerField()),
-                ('trained_on_records', models.PositiveIntegerField()),
-                ('splink_version', models.CharField(max_length=32)),
-                ('trained_at', models.DateTimeField()),
-                ('is_active', models.BooleanField(default=False)),
-                ('trained_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(unique=True)),
+                (
+                    "trained_settings",
+                    models.JSONField(
+                        help_text="Splink's trained settings (m and u values, comparisons, blocking)."
+                    ),
+                ),
+                ("seed", models.IntegerField()),
+                ("trained_on_records", models.PositiveIntegerField()),
+                ("splink_version", models.CharField(max_length=32)),
+                ("trained_at", models.DateTimeField()),
+                ("is_active", models.BooleanField(default=False)),
+                (
+                    "trained_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-version'],
+                "ordering": ["-version"],
             },
         ),
         migrations.CreateModel(
-            name='MatchDecision',
+            name="MatchDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('probability', models.FloatField()),
-                ('match_weight', models.FloatField()),
-                ('evidence', models.JSONField(default=list, help_text='[comparison, level, match weight] for each comparison.')),
-                ('band', models.CharField(choices=[('link', 'Linked automatically'), ('review', 'Needs review'), ('no_link', 'Not linked')], max_length=16)),
-                ('upper_threshold', models.FloatField()),
-                ('lower_threshold', models.FloatField()),
-                ('status', models.CharField(choices=[('auto_linked', 'Linked automatically'), ('pending', 'Waiting for review'), ('accepted', 'Accepted: the same child'), ('rejected', 'Rejected: different children'), ('not_sure', 'Not sure')], max_length=16)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('left', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.sourcerecord')),
-                ('model_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='linkage.linkagemodelversion')),
-                ('right', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.sourcerecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("probability", models.FloatField()),
+                ("match_weight", models.FloatField()),
+                (
+                    "evidence",
+                    models.JSONField(
+                        default=list, help_text="[comparison, level, match weight] for each comparison."
+                    ),
+                ),
+                (
+                    "band",
+                    models.CharField(
+                        choices=[
+                            ("link", "Linked automatically"),
+                            ("review", "Needs review"),
+                            ("no_link", "Not linked"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("upper_threshold", models.FloatField()),
+                ("lower_threshold", models.FloatField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("auto_linked", "Linked automatically"),
+                            ("pending", "Waiting for review"),
+                            ("accepted", "Accepted: the same child"),
+                            ("rejected", "Rejected: different children"),
+                            ("not_sure", "Not sure"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "left",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="people.sourcerecord",
+                    ),
+                ),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="linkage.linkagemodelversion",
+                    ),
+                ),
+                (
+                    "right",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="people.sourcerecord",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-probability', 'id'],
+                "ordering": ["-probability", "id"],
             },
         ),
         migrations.CreateModel(
-            name='IdentityChange',
+            name="IdentityChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('merge', 'Identities merged'), ('split', 'Identity split')], max_length=8)),
-                ('source_records', models.JSONField(help_text='Public ids of the source records that moved.')),
-                ('reason', models.TextField(blank=True)),
-                ('changed_at', models.DateTimeField()),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('from_child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.child')),
-                ('to_child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.child')),
-                ('decision', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='linkage.matchdecision')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("merge", "Identities merged"), ("split", "Identity split")], max_length=8
+                    ),
+                ),
+                (
+                    "source_records",
+                    models.JSONField(help_text="Public ids of the source records that moved."),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("changed_at", models.DateTimeField()),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "from_child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="people.child"
+                    ),
+                ),
+                (
+                    "to_child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="people.child"
+                    ),
+                ),
+                (
+                    "decision",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="linkage.matchdecision",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-changed_at', '-id'],
+                "ordering": ["-changed_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='RecordLinkage',
+            name="RecordLinkage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('matched_at', models.DateTimeField()),
-                ('model_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='linkage.linkagemodelversion')),
-                ('record', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='people.sourcerecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("matched_at", models.DateTimeField()),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="linkage.linkagemodelversion",
+                    ),
+                ),
+                (
+                    "record",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="people.sourcerecord",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='BlockingKey',
+            name="BlockingKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(db_index=True, max_length=120)),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='people.sourcerecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(db_index=True, max_length=120)),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="people.sourcerecord",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('record', 'key'), name='blocking_key_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("record", "key"), name="blocking_key_unique")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='matchdecision',
-            index=models.Index(fields=['status'], name='linkage_mat_status_35096c_idx'),
+            model_name="matchdecision",
+            index=models.Index(fields=["status"], name="linkage_mat_status_35096c_idx"),
         ),
         migrations.AddConstraint(
-            model_name='matchdecision',
-            constraint=models.UniqueConstraint(fields=('left', 'right'), name='match_decision_one_per_pair'),
+            model_name="matchdecision",
+            constraint=models.UniqueConstraint(fields=("left", "right"), name="match_decision_one_per_pair"),
         ),
         migrations.AddConstraint(
-            model_name='matchdecision',
-            constraint=models.CheckConstraint(condition=models.Q(('left__lt', models.F('right'))), name='match_decision_left_lt_right'),
+            model_name="matchdecision",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("left__lt", models.F("right"))), name="match_decision_left_lt_right"
+            ),
         ),
     ]

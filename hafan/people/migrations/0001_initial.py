@@ -7,103 +7,298 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agencies', '0001_initial'),
-        ('debriefs', '0001_initial'),
+        ("agencies", "0001_initial"),
+        ("debriefs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Child',
+            name="Child",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('given_name', models.CharField(max_length=100, verbose_name='given name')),
-                ('family_name', models.CharField(max_length=100, verbose_name='family name')),
-                ('date_of_birth', models.DateField(blank=True, null=True, verbose_name='date of birth')),
-                ('sex', models.CharField(choices=[('female', 'Female'), ('male', 'Male'), ('unknown', 'Not known')], default='unknown', max_length=8)),
-                ('first_language', models.CharField(choices=[('en', 'English'), ('cy', 'Cymraeg')], default='en', max_length=2)),
-                ('responsible_council', models.ForeignKey(blank=True, help_text='The council responsible for the child (for a looked-after child placed elsewhere, not the host).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agencies.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("given_name", models.CharField(max_length=100, verbose_name="given name")),
+                ("family_name", models.CharField(max_length=100, verbose_name="family name")),
+                ("date_of_birth", models.DateField(blank=True, null=True, verbose_name="date of birth")),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("female", "Female"), ("male", "Male"), ("unknown", "Not known")],
+                        default="unknown",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "first_language",
+                    models.CharField(
+                        choices=[("en", "English"), ("cy", "Cymraeg")], default="en", max_length=2
+                    ),
+                ),
+                (
+                    "responsible_council",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The council responsible for the child (for a looked-after child placed elsewhere, not the host).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="agencies.agency",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'children',
-                'ordering': ['family_name', 'given_name'],
+                "verbose_name_plural": "children",
+                "ordering": ["family_name", "given_name"],
             },
         ),
         migrations.CreateModel(
-            name='ResponsePlan',
+            name="ResponsePlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('plan', models.TextField(help_text='What carers, police and others do the next time the child is missing.')),
-                ('treat_as_grade', models.CharField(blank=True, choices=[('very_low', 'Very low'), ('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], help_text='The lowest risk grade to start from, e.g. always treat as high risk.', max_length=16)),
-                ('agreed_at', models.DateTimeField()),
-                ('social_worker_agreed', models.BooleanField(default=False, help_text='Where the child has a social worker, that worker must agree the plan.')),
-                ('review_due', models.DateField()),
-                ('agreed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='response_plans', to='people.child')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "plan",
+                    models.TextField(
+                        help_text="What carers, police and others do the next time the child is missing."
+                    ),
+                ),
+                (
+                    "treat_as_grade",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("very_low", "Very low"),
+                            ("low", "Low"),
+                            ("medium", "Medium"),
+                            ("high", "High"),
+                        ],
+                        help_text="The lowest risk grade to start from, e.g. always treat as high risk.",
+                        max_length=16,
+                    ),
+                ),
+                ("agreed_at", models.DateTimeField()),
+                (
+                    "social_worker_agreed",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Where the child has a social worker, that worker must agree the plan.",
+                    ),
+                ),
+                ("review_due", models.DateField()),
+                (
+                    "agreed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="response_plans",
+                        to="people.child",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-agreed_at', '-id'],
+                "ordering": ["-agreed_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SourceRecord',
+            name="SourceRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('system', models.CharField(help_text="The agency's system the record came from.", max_length=100)),
-                ('local_id', models.CharField(help_text="The record's identifier in that system.", max_length=100)),
-                ('given_name', models.CharField(max_length=100)),
-                ('family_name', models.CharField(max_length=100)),
-                ('other_names', models.CharField(blank=True, help_text='Nicknames and other names used.', max_length=200)),
-                ('date_of_birth', models.DateField(blank=True, null=True)),
-                ('sex', models.CharField(choices=[('female', 'Female'), ('male', 'Male'), ('unknown', 'Not known')], default='unknown', max_length=8)),
-                ('address', models.CharField(blank=True, max_length=300)),
-                ('postcode', models.CharField(blank=True, max_length=10)),
-                ('nhs_number', models.CharField(blank=True, db_index=True, max_length=10)),
-                ('upn', models.CharField(blank=True, db_index=True, max_length=13)),
-                ('recorded_on', models.DateField(help_text='When the agency last updated the record.')),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='source_records', to='agencies.agency')),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='source_records', to='people.child')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "system",
+                    models.CharField(help_text="The agency's system the record came from.", max_length=100),
+                ),
+                (
+                    "local_id",
+                    models.CharField(help_text="The record's identifier in that system.", max_length=100),
+                ),
+                ("given_name", models.CharField(max_length=100)),
+                ("family_name", models.CharField(max_length=100)),
+                (
+                    "other_names",
+                    models.CharField(blank=True, help_text="Nicknames and other names used.", max_length=200),
+                ),
+                ("date_of_birth", models.DateField(blank=True, null=True)),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("female", "Female"), ("male", "Male"), ("unknown", "Not known")],
+                        default="unknown",
+                        max_length=8,
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=300)),
+                ("postcode", models.CharField(blank=True, max_length=10)),
+                ("nhs_number", models.CharField(blank=True, db_index=True, max_length=10)),
+                ("upn", models.CharField(blank=True, db_index=True, max_length=13)),
+                ("recorded_on", models.DateField(help_text="When the agency last updated the record.")),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="source_records",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="source_records",
+                        to="people.child",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Fact',
+            name="Fact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('category', models.CharField(choices=[('looked_after', 'Looked after'), ('child_protection', 'Child protection plan'), ('health_need', 'Health needs'), ('school', 'School'), ('attendance', 'Attendance and exclusions'), ('exploitation', 'Exploitation concerns'), ('warning_marker', 'Police warning markers'), ('associate', 'Known associates'), ('place', 'Places frequented')], max_length=32)),
-                ('summary', models.TextField()),
-                ('recorded_on', models.DateField(help_text='When the source recorded it.')),
-                ('source', models.CharField(help_text='Who supplied it: system and reference, or debrief.', max_length=200)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agencies.agency')),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='facts', to='people.child')),
-                ('debrief', models.ForeignKey(blank=True, help_text='Set when the fact was learnt in a debrief and shared back to the hub.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='shared_facts', to='debriefs.debrief')),
-                ('source_record', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='facts', to='people.sourcerecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("looked_after", "Looked after"),
+                            ("child_protection", "Child protection plan"),
+                            ("health_need", "Health needs"),
+                            ("school", "School"),
+                            ("attendance", "Attendance and exclusions"),
+                            ("exploitation", "Exploitation concerns"),
+                            ("warning_marker", "Police warning markers"),
+                            ("associate", "Known associates"),
+                            ("place", "Places frequented"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("summary", models.TextField()),
+                ("recorded_on", models.DateField(help_text="When the source recorded it.")),
+                (
+                    "source",
+                    models.CharField(
+                        help_text="Who supplied it: system and reference, or debrief.", max_length=200
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="agencies.agency"
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="facts", to="people.child"
+                    ),
+                ),
+                (
+                    "debrief",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Set when the fact was learnt in a debrief and shared back to the hub.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="shared_facts",
+                        to="debriefs.debrief",
+                    ),
+                ),
+                (
+                    "source_record",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="facts",
+                        to="people.sourcerecord",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['category', '-recorded_on'],
+                "ordering": ["category", "-recorded_on"],
             },
         ),
         migrations.AddIndex(
-            model_name='sourcerecord',
-            index=models.Index(fields=['family_name', 'date_of_birth'], name='people_sour_family__bc7e24_idx'),
+            model_name="sourcerecord",
+            index=models.Index(
+                fields=["family_name", "date_of_birth"], name="people_sour_family__bc7e24_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sourcerecord',
-            constraint=models.UniqueConstraint(fields=('agency', 'system', 'local_id'), name='source_record_unique_local_id'),
+            model_name="sourcerecord",
+            constraint=models.UniqueConstraint(
+                fields=("agency", "system", "local_id"), name="source_record_unique_local_id"
+            ),
         ),
     ]

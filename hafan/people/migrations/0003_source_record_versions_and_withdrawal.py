@@ -5,119 +5,170 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0001_initial'),
-        ('ingest', '0002_national_code_mappings'),
-        ('people', '0002_child_merged_into'),
+        ("agencies", "0001_initial"),
+        ("ingest", "0002_national_code_mappings"),
+        ("people", "0002_child_merged_into"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SourceRecordVersion',
+            name="SourceRecordVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('content_hash', models.CharField(max_length=64)),
-                ('payload', models.JSONField(help_text='The record as the agency supplied it, after validation.')),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                ("content_hash", models.CharField(max_length=64)),
+                (
+                    "payload",
+                    models.JSONField(help_text="The record as the agency supplied it, after validation."),
+                ),
+                ("created_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['record', 'version'],
+                "ordering": ["record", "version"],
             },
         ),
         migrations.RemoveIndex(
-            model_name='sourcerecord',
-            name='people_sour_family__bc7e24_idx',
+            model_name="sourcerecord",
+            name="people_sour_family__bc7e24_idx",
         ),
         migrations.AddField(
-            model_name='fact',
-            name='withdrawn_at',
-            field=models.DateTimeField(blank=True, help_text='Set when a newer version of its source record no longer says it: kept, not deleted.', null=True),
+            model_name="fact",
+            name="withdrawn_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Set when a newer version of its source record no longer says it: kept, not deleted.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='content_hash',
-            field=models.CharField(blank=True, help_text='Fingerprint of the imported content: unchanged rows are skipped.', max_length=64),
+            model_name="sourcerecord",
+            name="content_hash",
+            field=models.CharField(
+                blank=True,
+                help_text="Fingerprint of the imported content: unchanged rows are skipped.",
+                max_length=64,
+            ),
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='email',
+            model_name="sourcerecord",
+            name="email",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='ethnicity',
+            model_name="sourcerecord",
+            name="ethnicity",
             field=models.CharField(blank=True, max_length=16),
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='last_seen_run',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='ingest.importrun'),
+            model_name="sourcerecord",
+            name="last_seen_run",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="ingest.importrun",
+            ),
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='person_ref',
-            field=models.CharField(blank=True, help_text="The person's id in the agency's system, where its records are per event (an occurrence).", max_length=100),
+            model_name="sourcerecord",
+            name="person_ref",
+            field=models.CharField(
+                blank=True,
+                help_text="The person's id in the agency's system, where its records are per event (an occurrence).",
+                max_length=100,
+            ),
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='phone',
+            model_name="sourcerecord",
+            name="phone",
             field=models.CharField(blank=True, max_length=40),
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='version',
+            model_name="sourcerecord",
+            name="version",
             field=models.PositiveIntegerField(default=1),
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='withdrawn_at',
-            field=models.DateTimeField(blank=True, help_text='Set when a full refresh from the agency no longer contains the record: kept, not deleted.', null=True),
+            model_name="sourcerecord",
+            name="withdrawn_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Set when a full refresh from the agency no longer contains the record: kept, not deleted.",
+                null=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='sourcerecord',
-            name='agency',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='source_records', to='agencies.agency'),
+            model_name="sourcerecord",
+            name="agency",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="source_records",
+                to="agencies.agency",
+            ),
         ),
         migrations.AlterField(
-            model_name='sourcerecord',
-            name='nhs_number',
+            model_name="sourcerecord",
+            name="nhs_number",
             field=models.CharField(blank=True, max_length=10),
         ),
         migrations.AlterField(
-            model_name='sourcerecord',
-            name='upn',
+            model_name="sourcerecord",
+            name="upn",
             field=models.CharField(blank=True, max_length=13),
         ),
         migrations.AddIndex(
-            model_name='sourcerecord',
-            index=models.Index(fields=['date_of_birth'], name='source_record_date_of_birth'),
+            model_name="sourcerecord",
+            index=models.Index(fields=["date_of_birth"], name="source_record_date_of_birth"),
         ),
         migrations.AddIndex(
-            model_name='sourcerecord',
-            index=models.Index(fields=['nhs_number'], name='source_record_nhs_number'),
+            model_name="sourcerecord",
+            index=models.Index(fields=["nhs_number"], name="source_record_nhs_number"),
         ),
         migrations.AddIndex(
-            model_name='sourcerecord',
-            index=models.Index(fields=['upn'], name='source_record_upn'),
+            model_name="sourcerecord",
+            index=models.Index(fields=["upn"], name="source_record_upn"),
         ),
         migrations.AddIndex(
-            model_name='sourcerecord',
-            index=models.Index(fields=['person_ref'], name='source_record_person_ref'),
+            model_name="sourcerecord",
+            index=models.Index(fields=["person_ref"], name="source_record_person_ref"),
         ),
         migrations.AddField(
-            model_name='sourcerecordversion',
-            name='import_run',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ingest.importrun'),
+            model_name="sourcerecordversion",
+            name="import_run",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="ingest.importrun",
+            ),
         ),
         migrations.AddField(
-            model_name='sourcerecordversion',
-            name='record',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='people.sourcerecord'),
+            model_name="sourcerecordversion",
+            name="record",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="versions",
+                to="people.sourcerecord",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sourcerecordversion',
-            constraint=models.UniqueConstraint(fields=('record', 'version'), name='source_record_version_unique'),
+            model_name="sourcerecordversion",
+            constraint=models.UniqueConstraint(
+                fields=("record", "version"), name="source_record_version_unique"
+            ),
         ),
     ]

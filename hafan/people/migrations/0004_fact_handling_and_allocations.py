@@ -27,67 +27,157 @@ def label_existing_facts(apps, schema_editor):
             "debrief_disclosure": "consent_or_safeguarding",
         }.get(category, "not_to_charity")
         share_basis = fact.debrief.share_basis if fact.debrief_id is not None else "none"
-        Fact.objects.filter(pk=fact.pk).update(data_category=category, handling=handling, share_basis=share_basis)
+        Fact.objects.filter(pk=fact.pk).update(
+            data_category=category, handling=handling, share_basis=share_basis
+        )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('people', '0003_source_record_versions_and_withdrawal'),
+        ("people", "0003_source_record_versions_and_withdrawal"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='fact',
-            name='data_category',
-            field=models.CharField(choices=[('police_intelligence', 'Police intelligence'), ('health', 'Health'), ('education', 'Education'), ('social_care', 'Social care'), ('debrief_disclosure', 'Debrief disclosure')], default='__migration__', help_text='What kind of information this is, for sharing agreements and the access table.', max_length=32),
+            model_name="fact",
+            name="data_category",
+            field=models.CharField(
+                choices=[
+                    ("police_intelligence", "Police intelligence"),
+                    ("health", "Health"),
+                    ("education", "Education"),
+                    ("social_care", "Social care"),
+                    ("debrief_disclosure", "Debrief disclosure"),
+                ],
+                default="__migration__",
+                help_text="What kind of information this is, for sharing agreements and the access table.",
+                max_length=32,
+            ),
             preserve_default=False,
         ),
         migrations.AddField(
-            model_name='fact',
-            name='handling',
-            field=models.CharField(choices=[('hub_only', 'Hub only'), ('need_to_know', 'Need to know: allocated workers only'), ('not_to_charity', 'Not to the charity'), ('consent_or_safeguarding', 'Only with consent or on a safeguarding basis')], default='__migration__', help_text='How far the fact may travel beyond the agency that supplied it.', max_length=32),
+            model_name="fact",
+            name="handling",
+            field=models.CharField(
+                choices=[
+                    ("hub_only", "Hub only"),
+                    ("need_to_know", "Need to know: allocated workers only"),
+                    ("not_to_charity", "Not to the charity"),
+                    ("consent_or_safeguarding", "Only with consent or on a safeguarding basis"),
+                ],
+                default="__migration__",
+                help_text="How far the fact may travel beyond the agency that supplied it.",
+                max_length=32,
+            ),
             preserve_default=False,
         ),
         migrations.AddField(
-            model_name='fact',
-            name='restricted_at',
-            field=models.DateTimeField(blank=True, help_text='Set when the owning agency restricts the fact to its own staff.', null=True),
+            model_name="fact",
+            name="restricted_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Set when the owning agency restricts the fact to its own staff.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='fact',
-            name='restricted_reason',
+            model_name="fact",
+            name="restricted_reason",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='fact',
-            name='share_basis',
-            field=models.CharField(choices=[('none', 'No basis recorded'), ('consent', 'The child agreed'), ('safeguarding', 'Needed to keep the child safe')], default='none', help_text='For facts shared only with consent or on a safeguarding basis: which applies.', max_length=16),
+            model_name="fact",
+            name="share_basis",
+            field=models.CharField(
+                choices=[
+                    ("none", "No basis recorded"),
+                    ("consent", "The child agreed"),
+                    ("safeguarding", "Needed to keep the child safe"),
+                ],
+                default="none",
+                help_text="For facts shared only with consent or on a safeguarding basis: which applies.",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='fact',
-            name='superseded_by',
-            field=models.ForeignKey(blank=True, help_text='Set when the fact was corrected (rectified): the correction replaces it everywhere.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='people.fact'),
+            model_name="fact",
+            name="superseded_by",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Set when the fact was corrected (rectified): the correction replaces it everywhere.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="people.fact",
+            ),
         ),
         migrations.RunPython(label_existing_facts, migrations.RunPython.noop),
         migrations.CreateModel(
-            name='Allocation',
+            name="Allocation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('case_holder', 'Case-holding social worker'), ('named_nurse', 'Named nurse'), ('school_lead', 'School safeguarding lead'), ('officer', 'Officer in the case'), ('debrief', 'Debrief worker')], max_length=16)),
-                ('started_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('allocated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='people.child')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("case_holder", "Case-holding social worker"),
+                            ("named_nurse", "Named nurse"),
+                            ("school_lead", "School safeguarding lead"),
+                            ("officer", "Officer in the case"),
+                            ("debrief", "Debrief worker"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "allocated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="allocations",
+                        to="people.child",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="allocations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at'],
-                'indexes': [models.Index(fields=['user', 'child'], name='allocation_user_child')],
+                "ordering": ["-started_at"],
+                "indexes": [models.Index(fields=["user", "child"], name="allocation_user_child")],
             },
         ),
     ]

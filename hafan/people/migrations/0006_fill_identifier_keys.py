@@ -13,10 +13,18 @@ _KINDS = {"nhs:": ("nhsk:", "nhs"), "upn:": ("upnk:", "upn")}
 
 def fill_keys(apps, schema_editor):
     SourceRecord = apps.get_model("people", "SourceRecord")
-    rows = SourceRecord.objects.exclude(nhs_number="", upn="").order_by("pk").values_list("pk", "nhs_number", "upn")
+    rows = (
+        SourceRecord.objects.exclude(nhs_number="", upn="")
+        .order_by("pk")
+        .values_list("pk", "nhs_number", "upn")
+    )
     batch = []
     for pk, nhs_number, upn in rows.iterator(chunk_size=_BATCH):
-        batch.append(SourceRecord(pk=pk, nhs_number_key=lookup_hash("nhs", nhs_number), upn_key=lookup_hash("upn", upn)))
+        batch.append(
+            SourceRecord(
+                pk=pk, nhs_number_key=lookup_hash("nhs", nhs_number), upn_key=lookup_hash("upn", upn)
+            )
+        )
         if len(batch) == _BATCH:
             SourceRecord.objects.bulk_update(batch, ["nhs_number_key", "upn_key"])
             batch = []
@@ -26,7 +34,7 @@ def fill_keys(apps, schema_editor):
     for old_prefix, (new_prefix, kind) in _KINDS.items():
         keys = BlockingKey.objects.filter(key__startswith=old_prefix).order_by("pk").values_list("pk", "key")
         batch = [
-            BlockingKey(pk=pk, key=new_prefix + lookup_hash(kind, key[len(old_prefix):]))
+            BlockingKey(pk=pk, key=new_prefix + lookup_hash(kind, key[len(old_prefix) :]))
             for pk, key in keys.iterator(chunk_size=_BATCH)
         ]
         BlockingKey.objects.bulk_update(batch, ["key"], batch_size=_BATCH)
@@ -41,10 +49,9 @@ def clear_keys(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('people', '0005_source_record_identifier_keys'),
-        ('linkage', '0001_initial'),
+        ("people", "0005_source_record_identifier_keys"),
+        ("linkage", "0001_initial"),
     ]
 
     operations = [

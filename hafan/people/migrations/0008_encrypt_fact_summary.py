@@ -11,9 +11,8 @@ COLUMNS = ["summary"]
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('people', '0007_index_identifier_keys'),
+        ("people", "0007_index_identifier_keys"),
     ]
 
     operations = [
@@ -22,8 +21,8 @@ class Migration(migrations.Migration):
             migration_converter("people", "Fact", COLUMNS, "decrypt"),
         ),
         migrations.AlterField(
-            model_name='fact',
-            name='summary',
+            model_name="fact",
+            name="summary",
             field=hafan.core.fields.EncryptedTextField(),
         ),
     ]

@@ -11,16 +11,17 @@ COLUMNS = ["payload"]
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('people', '0008_encrypt_fact_summary'),
+        ("people", "0008_encrypt_fact_summary"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='sourcerecordversion',
-            name='payload',
-            field=hafan.core.fields.EncryptedJSONField(help_text='The record as the agency supplied it, after validation.'),
+            model_name="sourcerecordversion",
+            name="payload",
+            field=hafan.core.fields.EncryptedJSONField(
+                help_text="The record as the agency supplied it, after validation."
+            ),
         ),
         migrations.RunPython(
             migration_converter("people", "SourceRecordVersion", COLUMNS, "encrypt"),

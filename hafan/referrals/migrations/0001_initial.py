@@ -7,55 +7,152 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('debriefs', '0001_initial'),
-        ('episodes', '0001_initial'),
-        ('people', '0001_initial'),
+        ("debriefs", "0001_initial"),
+        ("episodes", "0001_initial"),
+        ("people", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('peer_mentoring', 'Peer mentoring'), ('family_mediation', 'Family mediation'), ('exploitation', 'CSE or CCE specialist'), ('camhs', 'Mental health (CAMHS)'), ('substance_misuse', 'Substance misuse'), ('education_support', 'Education support'), ('bereavement', 'Bereavement'), ('nrm', 'National Referral Mechanism')], max_length=32)),
-                ('name_en', models.CharField(max_length=200, unique=True)),
-                ('name_cy', models.CharField(max_length=200)),
-                ('provider_name', models.CharField(max_length=200)),
-                ('needs_consent', models.BooleanField(default=True, help_text='The NRM needs no consent for under-18s; most services do.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("peer_mentoring", "Peer mentoring"),
+                            ("family_mediation", "Family mediation"),
+                            ("exploitation", "CSE or CCE specialist"),
+                            ("camhs", "Mental health (CAMHS)"),
+                            ("substance_misuse", "Substance misuse"),
+                            ("education_support", "Education support"),
+                            ("bereavement", "Bereavement"),
+                            ("nrm", "National Referral Mechanism"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("name_en", models.CharField(max_length=200, unique=True)),
+                ("name_cy", models.CharField(max_length=200)),
+                ("provider_name", models.CharField(max_length=200)),
+                (
+                    "needs_consent",
+                    models.BooleanField(
+                        default=True, help_text="The NRM needs no consent for under-18s; most services do."
+                    ),
+                ),
             ],
             options={
-                'ordering': ['kind', 'name_en'],
+                "ordering": ["kind", "name_en"],
             },
         ),
         migrations.CreateModel(
-            name='Referral',
+            name="Referral",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('referred_at', models.DateTimeField()),
-                ('reason', models.TextField()),
-                ('consent_given', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('sent', 'Sent'), ('accepted', 'Accepted by the service'), ('declined', 'Declined by the service'), ('completed', 'Completed'), ('withdrawn', 'Withdrawn')], default='sent', max_length=16)),
-                ('outcome', models.TextField(blank=True)),
-                ('outcome_at', models.DateTimeField(blank=True, null=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='people.child')),
-                ('debrief', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='debriefs.debrief')),
-                ('episode', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='episodes.episode')),
-                ('referred_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='referrals.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("referred_at", models.DateTimeField()),
+                ("reason", models.TextField()),
+                ("consent_given", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("sent", "Sent"),
+                            ("accepted", "Accepted by the service"),
+                            ("declined", "Declined by the service"),
+                            ("completed", "Completed"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="sent",
+                        max_length=16,
+                    ),
+                ),
+                ("outcome", models.TextField(blank=True)),
+                ("outcome_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="people.child",
+                    ),
+                ),
+                (
+                    "debrief",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="debriefs.debrief",
+                    ),
+                ),
+                (
+                    "episode",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="episodes.episode",
+                    ),
+                ),
+                (
+                    "referred_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="referrals.service",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-referred_at', '-id'],
+                "ordering": ["-referred_at", "-id"],
             },
         ),
     ]

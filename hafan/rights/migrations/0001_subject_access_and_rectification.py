@@ -7,75 +7,232 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agencies', '0001_initial'),
-        ('people', '0004_fact_handling_and_allocations'),
+        ("agencies", "0001_initial"),
+        ("people", "0004_fact_handling_and_allocations"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Rectification',
+            name="Rectification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('fact', 'A fact corrected'), ('identity', 'The hub identity corrected')], max_length=16)),
-                ('changed_fields', models.JSONField(default=list, help_text='For an identity: the fields corrected.')),
-                ('previous_values', models.JSONField(default=dict, help_text='For an identity: the values before the correction, kept for the record.')),
-                ('reason', models.TextField(help_text='Why the information was inaccurate.')),
-                ('rectified_at', models.DateTimeField()),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.child')),
-                ('new_fact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.fact')),
-                ('old_fact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.fact')),
-                ('rectified_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("fact", "A fact corrected"), ("identity", "The hub identity corrected")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "changed_fields",
+                    models.JSONField(default=list, help_text="For an identity: the fields corrected."),
+                ),
+                (
+                    "previous_values",
+                    models.JSONField(
+                        default=dict,
+                        help_text="For an identity: the values before the correction, kept for the record.",
+                    ),
+                ),
+                ("reason", models.TextField(help_text="Why the information was inaccurate.")),
+                ("rectified_at", models.DateTimeField()),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="people.child"
+                    ),
+                ),
+                (
+                    "new_fact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="people.fact",
+                    ),
+                ),
+                (
+                    "old_fact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="people.fact",
+                    ),
+                ),
+                (
+                    "rectified_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-rectified_at', '-id'],
+                "ordering": ["-rectified_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SubjectAccessRequest',
+            name="SubjectAccessRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reference', models.CharField(help_text="The information-governance team's reference for the request.", max_length=40, unique=True)),
-                ('received_on', models.DateField(help_text='When the request was received: the clock starts then.')),
-                ('due_on', models.DateField(help_text='When the response is due (HAFAN_SAR_DAYS after receipt).')),
-                ('extended_to', models.DateField(blank=True, help_text='A later due date for a complex request: at most three months after receipt.', null=True)),
-                ('extension_reason', models.CharField(blank=True, max_length=300)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('exported', 'Exported for redaction review'), ('closed', 'Closed: response sent')], default='open', max_length=16)),
-                ('exported_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.child')),
-                ('handled_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "reference",
+                    models.CharField(
+                        help_text="The information-governance team's reference for the request.",
+                        max_length=40,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "received_on",
+                    models.DateField(help_text="When the request was received: the clock starts then."),
+                ),
+                (
+                    "due_on",
+                    models.DateField(help_text="When the response is due (HAFAN_SAR_DAYS after receipt)."),
+                ),
+                (
+                    "extended_to",
+                    models.DateField(
+                        blank=True,
+                        help_text="A later due date for a complex request: at most three months after receipt.",
+                        null=True,
+                    ),
+                ),
+                ("extension_reason", models.CharField(blank=True, max_length=300)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("exported", "Exported for redaction review"),
+                            ("closed", "Closed: response sent"),
+                        ],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                ("exported_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="people.child"
+                    ),
+                ),
+                (
+                    "handled_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['status', 'due_on', 'id'],
+                "ordering": ["status", "due_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RectificationNotice',
+            name="RectificationNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('disclosures', models.PositiveIntegerField(default=0, help_text='How many recorded disclosures carried the information to this agency.')),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('rectification', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='rights.rectification')),
-                ('sent_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('to_agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agencies.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "disclosures",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="How many recorded disclosures carried the information to this agency.",
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "rectification",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notices",
+                        to="rights.rectification",
+                    ),
+                ),
+                (
+                    "sent_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "to_agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="agencies.agency"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['sent_at', 'created_at', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('rectification', 'to_agency'), name='rectification_notice_once')],
+                "ordering": ["sent_at", "created_at", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("rectification", "to_agency"), name="rectification_notice_once"
+                    )
+                ],
             },
         ),
     ]

@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('risk', '0001_initial'),
+        ("risk", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='riskassessment',
-            name='departs_from_plan',
-            field=models.BooleanField(default=False, help_text="The grade is below the minimum in the child's response plan, and the rationale says why."),
+            model_name="riskassessment",
+            name="departs_from_plan",
+            field=models.BooleanField(
+                default=False,
+                help_text="The grade is below the minimum in the child's response plan, and the rationale says why.",
+            ),
         ),
     ]

@@ -10,9 +10,8 @@ COLUMNS = ["rationale"]
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('risk', '0002_risk_assessment_departs_from_plan'),
+        ("risk", "0002_risk_assessment_departs_from_plan"),
     ]
 
     operations = [
@@ -21,8 +20,10 @@ class Migration(migrations.Migration):
             migration_converter("risk", "RiskAssessment", COLUMNS, "decrypt"),
         ),
         migrations.AlterField(
-            model_name='riskassessment',
-            name='rationale',
-            field=hafan.core.fields.EncryptedTextField(help_text='Why this grade: what was considered and what it means.'),
+            model_name="riskassessment",
+            name="rationale",
+            field=hafan.core.fields.EncryptedTextField(
+                help_text="Why this grade: what was considered and what it means."
+            ),
         ),
     ]

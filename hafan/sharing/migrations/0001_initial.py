@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,23 +15,63 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('actor_username', models.CharField(max_length=150)),
-                ('agency_code', models.CharField(blank=True, max_length=16)),
-                ('role', models.CharField(blank=True, max_length=32)),
-                ('action', models.CharField(choices=[('view', 'Viewed'), ('create', 'Created'), ('update', 'Changed'), ('denied', 'Refused')], max_length=16)),
-                ('purpose', models.CharField(choices=[('missing_episode', 'Responding to a missing episode'), ('debrief', 'Independent debrief'), ('referral', 'Referral to a service'), ('planning', 'Planning for the next episode'), ('oversight', 'Performance oversight'), ('audit', 'Information-governance audit'), ('administration', 'Administration'), ('agency_feed', 'Agency system feed')], max_length=32)),
-                ('target_type', models.CharField(max_length=32)),
-                ('target_id', models.CharField(max_length=64)),
-                ('child_public_id', models.UUIDField(blank=True, db_index=True, null=True)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("actor_username", models.CharField(max_length=150)),
+                ("agency_code", models.CharField(blank=True, max_length=16)),
+                ("role", models.CharField(blank=True, max_length=32)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("view", "Viewed"),
+                            ("create", "Created"),
+                            ("update", "Changed"),
+                            ("denied", "Refused"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[
+                            ("missing_episode", "Responding to a missing episode"),
+                            ("debrief", "Independent debrief"),
+                            ("referral", "Referral to a service"),
+                            ("planning", "Planning for the next episode"),
+                            ("oversight", "Performance oversight"),
+                            ("audit", "Information-governance audit"),
+                            ("administration", "Administration"),
+                            ("agency_feed", "Agency system feed"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("target_type", models.CharField(max_length=32)),
+                ("target_id", models.CharField(max_length=64)),
+                ("child_public_id", models.UUIDField(blank=True, db_index=True, null=True)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
     ]

@@ -8,141 +8,448 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0001_initial'),
-        ('people', '0004_fact_handling_and_allocations'),
-        ('sharing', '0002_audit_append_only_trigger'),
+        ("agencies", "0001_initial"),
+        ("people", "0004_fact_handling_and_allocations"),
+        ("sharing", "0002_audit_append_only_trigger"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auditevent',
-            name='entry_hash',
+            model_name="auditevent",
+            name="entry_hash",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='prev_hash',
+            model_name="auditevent",
+            name="prev_hash",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='request_id',
+            model_name="auditevent",
+            name="request_id",
             field=models.CharField(blank=True, max_length=36),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='seq',
-            field=models.BigIntegerField(help_text='Position in the hash chain: 1, 2, 3... with no gaps.', null=True, unique=True),
+            model_name="auditevent",
+            name="seq",
+            field=models.BigIntegerField(
+                help_text="Position in the hash chain: 1, 2, 3... with no gaps.", null=True, unique=True
+            ),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('view', 'Viewed'), ('create', 'Created'), ('update', 'Changed'), ('denied', 'Refused'), ('delete', 'Deleted'), ('export', 'Exported'), ('break_glass', 'Emergency access'), ('sign_in', 'Signed in'), ('sign_in_failed', 'Sign-in failed'), ('sign_out', 'Signed out')], max_length=16),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("view", "Viewed"),
+                    ("create", "Created"),
+                    ("update", "Changed"),
+                    ("denied", "Refused"),
+                    ("delete", "Deleted"),
+                    ("export", "Exported"),
+                    ("break_glass", "Emergency access"),
+                    ("sign_in", "Signed in"),
+                    ("sign_in_failed", "Sign-in failed"),
+                    ("sign_out", "Signed out"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.CreateModel(
-            name='BreakGlassGrant',
+            name="BreakGlassGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reason', models.CharField(choices=[('immediate_risk', "Immediate risk to the child's life or safety"), ('out_of_hours', 'Child missing out of hours, no allocated worker available'), ('safeguarding', 'Other safeguarding emergency')], max_length=32)),
-                ('justification', models.TextField()),
-                ('granted_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField()),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('review_note', models.TextField(blank=True)),
-                ('review_upheld', models.BooleanField(help_text="The reviewer's finding: was the emergency access justified?", null=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='people.child')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("immediate_risk", "Immediate risk to the child's life or safety"),
+                            ("out_of_hours", "Child missing out of hours, no allocated worker available"),
+                            ("safeguarding", "Other safeguarding emergency"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("justification", models.TextField()),
+                ("granted_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField()),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("review_note", models.TextField(blank=True)),
+                (
+                    "review_upheld",
+                    models.BooleanField(
+                        help_text="The reviewer's finding: was the emergency access justified?", null=True
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="people.child"
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-granted_at'],
+                "ordering": ["-granted_at"],
             },
         ),
         migrations.CreateModel(
-            name='LegalHold',
+            name="LegalHold",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reason', models.CharField(max_length=300)),
-                ('placed_at', models.DateTimeField()),
-                ('lifted_at', models.DateTimeField(blank=True, null=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='legal_holds', to='people.child')),
-                ('lifted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('placed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("reason", models.CharField(max_length=300)),
+                ("placed_at", models.DateTimeField()),
+                ("lifted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="legal_holds",
+                        to="people.child",
+                    ),
+                ),
+                (
+                    "lifted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "placed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-placed_at'],
+                "ordering": ["-placed_at"],
             },
         ),
         migrations.CreateModel(
-            name='SharingAgreement',
+            name="SharingAgreement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, help_text='The identifier shown in addresses and the API; internal ids are never exposed.', unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reference', models.CharField(help_text="The protocol's reference.", max_length=40, unique=True)),
-                ('title_en', models.CharField(max_length=200, verbose_name='title in English')),
-                ('title_cy', models.CharField(max_length=200, verbose_name='title in Welsh')),
-                ('purpose', models.TextField(help_text='What the sharing is for, as the protocol states it.')),
-                ('data_categories', models.JSONField(default=list, help_text='The kinds of information shared (data categories).')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('active', 'Active'), ('suspended', 'Suspended'), ('ended', 'Ended')], default='draft', max_length=16)),
-                ('starts_on', models.DateField()),
-                ('review_on', models.DateField(help_text='When the protocol must next be reviewed.')),
-                ('ends_on', models.DateField(blank=True, null=True)),
-                ('maintained_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="The identifier shown in addresses and the API; internal ids are never exposed.",
+                        unique=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "reference",
+                    models.CharField(help_text="The protocol's reference.", max_length=40, unique=True),
+                ),
+                ("title_en", models.CharField(max_length=200, verbose_name="title in English")),
+                ("title_cy", models.CharField(max_length=200, verbose_name="title in Welsh")),
+                (
+                    "purpose",
+                    models.TextField(help_text="What the sharing is for, as the protocol states it."),
+                ),
+                (
+                    "data_categories",
+                    models.JSONField(
+                        default=list, help_text="The kinds of information shared (data categories)."
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("ended", "Ended"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                    ),
+                ),
+                ("starts_on", models.DateField()),
+                ("review_on", models.DateField(help_text="When the protocol must next be reviewed.")),
+                ("ends_on", models.DateField(blank=True, null=True)),
+                (
+                    "maintained_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['reference'],
+                "ordering": ["reference"],
             },
         ),
         migrations.CreateModel(
-            name='Disclosure',
+            name="Disclosure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('channel', models.CharField(choices=[('page', 'Page'), ('pdf', 'PDF'), ('export', 'Export'), ('api', 'Agency system (API)')], max_length=16)),
-                ('purpose', models.CharField(choices=[('missing_episode', 'Responding to a missing episode'), ('debrief', 'Independent debrief'), ('referral', 'Referral to a service'), ('planning', 'Planning for the next episode'), ('oversight', 'Performance oversight'), ('audit', 'Information-governance audit'), ('administration', 'Administration'), ('agency_feed', 'Agency system feed')], max_length=32)),
-                ('target_type', models.CharField(help_text='What was shown: a briefing, a PDF, ...', max_length=32)),
-                ('target_id', models.CharField(max_length=64)),
-                ('data_categories', models.JSONField(default=list)),
-                ('item_count', models.PositiveIntegerField(default=0)),
-                ('lawful_basis', models.CharField(blank=True, choices=[('public_task_safeguarding', 'UK GDPR 6(1)(e) public task, 9(2)(g) with DPA 2018 Schedule 1 paragraph 18 (safeguarding)'), ('legal_obligation', 'UK GDPR 6(1)(c) legal obligation'), ('health_social_care', 'UK GDPR 6(1)(e) public task, 9(2)(h) health or social care'), ('law_enforcement', 'DPA 2018 Part 3, section 35 law enforcement, Schedule 8 safeguarding of children'), ('legitimate_interests', 'UK GDPR 6(1)(f) legitimate interests, 9(2)(g) with Schedule 1 paragraph 18 (charity)'), ('consent', 'UK GDPR 6(1)(a) consent')], max_length=32)),
-                ('break_glass', models.BooleanField(default=False)),
-                ('subject_told', models.CharField(choices=[('not_yet', 'Not yet decided'), ('told', 'Told'), ('not_told', 'Not told: telling them would put the child at risk')], default='not_yet', max_length=16)),
-                ('subject_told_note', models.CharField(blank=True, max_length=300)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='people.child')),
-                ('from_agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agencies.agency')),
-                ('to_agency', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agencies.agency')),
-                ('to_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('agreement', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='disclosures', to='sharing.sharingagreement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("page", "Page"),
+                            ("pdf", "PDF"),
+                            ("export", "Export"),
+                            ("api", "Agency system (API)"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[
+                            ("missing_episode", "Responding to a missing episode"),
+                            ("debrief", "Independent debrief"),
+                            ("referral", "Referral to a service"),
+                            ("planning", "Planning for the next episode"),
+                            ("oversight", "Performance oversight"),
+                            ("audit", "Information-governance audit"),
+                            ("administration", "Administration"),
+                            ("agency_feed", "Agency system feed"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "target_type",
+                    models.CharField(help_text="What was shown: a briefing, a PDF, ...", max_length=32),
+                ),
+                ("target_id", models.CharField(max_length=64)),
+                ("data_categories", models.JSONField(default=list)),
+                ("item_count", models.PositiveIntegerField(default=0)),
+                (
+                    "lawful_basis",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            (
+                                "public_task_safeguarding",
+                                "UK GDPR 6(1)(e) public task, 9(2)(g) with DPA 2018 Schedule 1 paragraph 18 (safeguarding)",
+                            ),
+                            ("legal_obligation", "UK GDPR 6(1)(c) legal obligation"),
+                            (
+                                "health_social_care",
+                                "UK GDPR 6(1)(e) public task, 9(2)(h) health or social care",
+                            ),
+                            (
+                                "law_enforcement",
+                                "DPA 2018 Part 3, section 35 law enforcement, Schedule 8 safeguarding of children",
+                            ),
+                            (
+                                "legitimate_interests",
+                                "UK GDPR 6(1)(f) legitimate interests, 9(2)(g) with Schedule 1 paragraph 18 (charity)",
+                            ),
+                            ("consent", "UK GDPR 6(1)(a) consent"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("break_glass", models.BooleanField(default=False)),
+                (
+                    "subject_told",
+                    models.CharField(
+                        choices=[
+                            ("not_yet", "Not yet decided"),
+                            ("told", "Told"),
+                            ("not_told", "Not told: telling them would put the child at risk"),
+                        ],
+                        default="not_yet",
+                        max_length=16,
+                    ),
+                ),
+                ("subject_told_note", models.CharField(blank=True, max_length=300)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="people.child"
+                    ),
+                ),
+                (
+                    "from_agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="agencies.agency"
+                    ),
+                ),
+                (
+                    "to_agency",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "to_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "agreement",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="disclosures",
+                        to="sharing.sharingagreement",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['child', 'at'], name='disclosure_child_at')],
+                "ordering": ["-at", "-id"],
+                "indexes": [models.Index(fields=["child", "at"], name="disclosure_child_at")],
             },
         ),
         migrations.CreateModel(
-            name='AgreementParty',
+            name="AgreementParty",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lawful_basis', models.CharField(choices=[('public_task_safeguarding', 'UK GDPR 6(1)(e) public task, 9(2)(g) with DPA 2018 Schedule 1 paragraph 18 (safeguarding)'), ('legal_obligation', 'UK GDPR 6(1)(c) legal obligation'), ('health_social_care', 'UK GDPR 6(1)(e) public task, 9(2)(h) health or social care'), ('law_enforcement', 'DPA 2018 Part 3, section 35 law enforcement, Schedule 8 safeguarding of children'), ('legitimate_interests', 'UK GDPR 6(1)(f) legitimate interests, 9(2)(g) with Schedule 1 paragraph 18 (charity)'), ('consent', 'UK GDPR 6(1)(a) consent')], max_length=32)),
-                ('provides', models.BooleanField(default=True, help_text='Shares its information under the agreement.')),
-                ('receives', models.BooleanField(default=True, help_text="Receives others' information under it.")),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='agreements', to='agencies.agency')),
-                ('agreement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parties', to='sharing.sharingagreement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "lawful_basis",
+                    models.CharField(
+                        choices=[
+                            (
+                                "public_task_safeguarding",
+                                "UK GDPR 6(1)(e) public task, 9(2)(g) with DPA 2018 Schedule 1 paragraph 18 (safeguarding)",
+                            ),
+                            ("legal_obligation", "UK GDPR 6(1)(c) legal obligation"),
+                            (
+                                "health_social_care",
+                                "UK GDPR 6(1)(e) public task, 9(2)(h) health or social care",
+                            ),
+                            (
+                                "law_enforcement",
+                                "DPA 2018 Part 3, section 35 law enforcement, Schedule 8 safeguarding of children",
+                            ),
+                            (
+                                "legitimate_interests",
+                                "UK GDPR 6(1)(f) legitimate interests, 9(2)(g) with Schedule 1 paragraph 18 (charity)",
+                            ),
+                            ("consent", "UK GDPR 6(1)(a) consent"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "provides",
+                    models.BooleanField(
+                        default=True, help_text="Shares its information under the agreement."
+                    ),
+                ),
+                (
+                    "receives",
+                    models.BooleanField(default=True, help_text="Receives others' information under it."),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="agreements",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "agreement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="parties",
+                        to="sharing.sharingagreement",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['agreement', 'agency'],
-                'constraints': [models.UniqueConstraint(fields=('agreement', 'agency'), name='agreement_party_unique')],
+                "ordering": ["agreement", "agency"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("agreement", "agency"), name="agreement_party_unique")
+                ],
             },
         ),
     ]

@@ -7,36 +7,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sharing', '0004_audit_chain_backfill'),
+        ("sharing", "0004_audit_chain_backfill"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="auditevent",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='entry_hash',
-            field=models.CharField(help_text='SHA-256 of this entry and its link (hafan.sharing.chain).', max_length=64),
+            model_name="auditevent",
+            name="entry_hash",
+            field=models.CharField(
+                help_text="SHA-256 of this entry and its link (hafan.sharing.chain).", max_length=64
+            ),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='prev_hash',
-            field=models.CharField(help_text='The hash of the entry before this one.', max_length=64),
+            model_name="auditevent",
+            name="prev_hash",
+            field=models.CharField(help_text="The hash of the entry before this one.", max_length=64),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='request_id',
-            field=models.CharField(blank=True, help_text='The web or API request that caused the entry; empty for commands.', max_length=36),
+            model_name="auditevent",
+            name="request_id",
+            field=models.CharField(
+                blank=True,
+                help_text="The web or API request that caused the entry; empty for commands.",
+                max_length=36,
+            ),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='seq',
-            field=models.BigIntegerField(help_text='Position in the hash chain: 1, 2, 3... with no gaps.', unique=True),
+            model_name="auditevent",
+            name="seq",
+            field=models.BigIntegerField(
+                help_text="Position in the hash chain: 1, 2, 3... with no gaps.", unique=True
+            ),
         ),
     ]

@@ -13,7 +13,9 @@ class Migration(migrations.Migration):
     dependencies = [("sharing", "0006_audit_refuse_truncate")]
 
     operations = [
-        migrations.AddField(model_name="disclosure", name="public_id", field=models.UUIDField(null=True, editable=False)),
+        migrations.AddField(
+            model_name="disclosure", name="public_id", field=models.UUIDField(null=True, editable=False)
+        ),
         migrations.RunPython(fill_public_ids, migrations.RunPython.noop),
         migrations.AlterField(
             model_name="disclosure",

@@ -261,11 +261,32 @@ HAFAN_EXPLOITATION_REVIEW_DUE_DAYS = env_int("HAFAN_EXPLOITATION_REVIEW_DUE_DAYS
 HAFAN_SCREENING_REVIEW_SCORE = env_int("HAFAN_SCREENING_REVIEW_SCORE", 6)
 # How often open pages ask for news (the briefing's information call, the notification bell), in seconds.
 HAFAN_LIVE_POLL_SECONDS = env_int("HAFAN_LIVE_POLL_SECONDS", 10)
-# Email for notifications. The console backend prints them (demo and development); production sets SMTP.
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env_str("EMAIL_HOST", default="localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+# Email for notifications.
+# SMTP in production (EMAIL_HOST, EMAIL_PORT, EMAIL_USE_TLS); the demo and development print emails instead.
+_EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    default=(
+        "django.core.mail.backends.console.EmailBackend"
+        if DEBUG or HAFAN_DEMO
+        else "django.core.mail.backends.smtp.EmailBackend"
+    ),
+)
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        **(
+            {
+                "OPTIONS": {
+                    "host": env_str("EMAIL_HOST", default="localhost"),
+                    "port": env_int("EMAIL_PORT", 25),
+                    "use_tls": env_bool("EMAIL_USE_TLS", default=False),
+                }
+            }
+            if _EMAIL_BACKEND.endswith("smtp.EmailBackend")
+            else {}
+        ),
+    }
+}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="hafan@hafan.invalid")
 # The address staff reach Hafan at, for links in emails.
 HAFAN_BASE_URL = env_str("HAFAN_BASE_URL", default="http://127.0.0.1:8000")

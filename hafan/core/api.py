@@ -445,3 +445,9 @@ def record_debrief(request: HttpRequest, public_id: str, payload: DebriefIn) -> 
 from hafan.ingest.api import router as imports_router  # noqa: E402 - mounted after the handlers above
 
 api.add_router("/imports", imports_router)
+
+# Issue 6 / information call: agencies' systems answer the hub's questions (hafan.episodes.api)
+
+from hafan.episodes.api import router as information_router  # noqa: E402 - mounted after the handlers above
+
+api.add_router("/information-requests", information_router)

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from hafan.ingest.selectors import may_open_imports
+from hafan.notifications.selectors import unread_count
+from hafan.risk.selectors import hub_tasks_overdue_count
 from hafan.sharing import policy
 from hafan.sharing.access import actor_for
 from hafan.sharing.models import BreakGlassGrant
@@ -36,5 +38,11 @@ def hafan(request: HttpRequest) -> dict[str, Any]:
             "disclosures": policy.can_view_disclosures(actor),
             # --- Rights and retention (issue 5, item 9): subject-access requests, notices, legal holds.
             "rights": policy.can_handle_subject_access(actor) or policy.can_manage_legal_holds(actor),
+            # --- Hub tasks (issue 6, item 7): strategy meetings and exploitation reviews, with the overdue count.
+            "hub_tasks": policy.can_view_hub_tasks(actor),
+            "hub_tasks_overdue": hub_tasks_overdue_count(getattr(request, "user", None)),
+            # --- Notifications (issue 6, item 6): the bell's unread count (one COUNT) and how often it refreshes.
+            "notifications_unread": unread_count(getattr(request, "user", None)),
+            "notifications_poll": settings.HAFAN_LIVE_POLL_SECONDS,
         },
     }

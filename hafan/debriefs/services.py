@@ -176,4 +176,8 @@ def debrief_record(
                 debrief=debrief,
                 share_basis=FactShareBasis(debrief.share_basis),
             )
+        # Issue 6 / triggers: exploitation concerns shared back open an exploitation review.
+        from hafan.risk.triggers import triggers_for_child
+
+        triggers_for_child(child=child, episode=debrief.episode)
     return debrief

@@ -40,6 +40,9 @@ DEMO_PASSWORD = "hafan-demo-2026"  # noqa: S105 - the demo's published password;
 HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
 CLOSE_AFTER = 7 * DAY
+# Who agrees a demo response plan: the demo staff include a social worker of these councils only (Newport in
+# the hub, Caerphilly's caseworker outside it). Other councils' proposals stay waiting for agreement.
+DEMO_PLAN_DECIDERS = {"NCC": "socialworker", "CCBC": "caseworker"}
 
 POLICE_SYSTEM = "Niche RMS"
 SOCIAL_CARE_SYSTEM = "WCCIS"
@@ -1470,7 +1473,12 @@ class _Planner:
             child.response_plans = self.response_plans(child)
 
         for child in children:
-            floors = [(p.agreed_at, p.treat_as_grade) for p in child.response_plans]
+            # Only an agreed plan sets a floor (see load_demo: who agrees the demo's plans).
+            floors = [
+                (p.agreed_at, p.treat_as_grade)
+                for p in child.response_plans
+                if p.social_worker_agreed and child.council in DEMO_PLAN_DECIDERS
+            ]
             for index, episode in enumerate(child.episodes):
                 self.fill_episode(child, child.prior_episodes + index, episode, floors)
             self.records(child)
@@ -1591,17 +1599,19 @@ class DemoSummary:
 
 def load_demo(
     plan: DemoPlan, *, agencies: dict[str, Any], services: dict[str, Any], staff: dict[str, Any]
-) -> None:
+) -> dict[int, Any]:
     """Writes the plan through the services, in time order. Call inside one transaction."""
     from hafan.core.vocabulary import FactCategory, Purpose
     from hafan.debriefs.models import Debrief
     from hafan.debriefs.services import debrief_record
     from hafan.episodes.services import episode_close, episode_record_return, episode_report
+    from hafan.people.selectors import response_plan_in_force, response_plan_waiting
     from hafan.people.services import (
         PersonDetails,
         child_create,
         fact_add,
-        response_plan_agree,
+        response_plan_decide,
+        response_plan_propose,
         source_record_upsert,
     )
     from hafan.referrals.services import referral_send, referral_update
@@ -1686,15 +1696,22 @@ def load_demo(
         cp, child = by_key[key], hub_children[key]
         if kind == 0:
             rp = cp.response_plans[index]
-            response_plan_agree(
+            if response_plan_waiting(child) is not None:
+                continue  # the earlier proposal still waits for a social worker: the hub cannot propose another
+            proposed = response_plan_propose(
                 child=child,
-                agreed_by=staff[rp.agreed_by],
+                proposed_by=staff[rp.agreed_by],
                 plan=rp.plan,
                 treat_as_grade=rp.treat_as_grade,
-                social_worker_agreed=rp.social_worker_agreed,
                 review_due=rp.review_due,
-                agreed_at=rp.agreed_at,
+                based_on=response_plan_in_force(child),
+                at=rp.agreed_at,
             )
+            decider = DEMO_PLAN_DECIDERS.get(cp.council)
+            if proposed.status == "proposed" and rp.social_worker_agreed and decider:
+                response_plan_decide(
+                    plan=proposed, social_worker=staff[decider], agree=True, note="", at=rp.agreed_at
+                )
             continue
         ep = cp.episodes[index]
         assert ep.last_seen_at is not None
@@ -1791,6 +1808,81 @@ def load_demo(
         if finished and r.safe_and_well_at is not None and r.returned_at < plan.now - CLOSE_AFTER:
             closed_at = min((dp.held_at or r.returned_at) + DAY, plan.now)
             episode_close(episode=episode, closed_by=coordinator, closed_at=closed_at)
+    return hub_children
+
+
+def _demo_photo(seed: int) -> bytes:
+    """A plain drawn silhouette: never a real face."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    background = tuple(rng.randint(150, 220) for _ in range(3))
+    image = Image.new("RGB", (240, 300), background)  # type: ignore[arg-type]
+    draw = ImageDraw.Draw(image)
+    tone = tuple(rng.randint(40, 110) for _ in range(3))
+    draw.ellipse((80, 50, 160, 140), fill=tone)  # type: ignore[arg-type]
+    draw.rounded_rectangle((45, 150, 195, 300), radius=40, fill=tone)  # type: ignore[arg-type]
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def load_risk_and_response(plan: DemoPlan, *, hub_children: dict[int, Any], staff: dict[str, Any]) -> None:
+    """Issue 6 in the demo: information profiles for the children most at risk (prepared by the Newport social
+    worker), the open episodes assigned to the coordinator, and the health board's answer to some calls."""
+    from hafan.core.vocabulary import FactCategory
+    from hafan.episodes.models import Episode, EpisodeStatus, InformationRequestStatus, InformationService
+    from hafan.episodes.services import episode_assign, information_request_answer
+    from hafan.people.services import child_profile_save
+
+    rng = random.Random(plan.seed + 6)
+    open_children = set(
+        Episode.objects.filter(status=EpisodeStatus.MISSING).values_list("child_id", flat=True)
+    )
+    for cp in plan.children:
+        child = hub_children[cp.key]
+        if not (cp.is_repeat or cp.is_looked_after or child.pk in open_children):
+            continue
+        child_profile_save(
+            child=child,
+            prepared_by=staff["socialworker"],
+            based_on_version=None,
+            placement=cp.placement,
+            description=rng.choice(["Slim build", "Medium build", "Tall and thin", "Stocky build"])
+            + ", "
+            + rng.choice(
+                ["short dark hair", "long brown hair", "shaved head", "dyed red hair", "curly black hair"]
+            ),
+            nicknames=", ".join(cp.nicknames),
+            first_language=rng.choice(["en", "en", "en", "cy"]),
+            marks=rng.choice(
+                ["", "Scar above the left eyebrow", "Pierced ears", "Small tattoo on the right wrist"]
+            ),
+            associates="\n".join(cp.associates),
+            places="\n".join(cp.places),
+            transport=rng.choice(
+                ["Buses into Newport", "Trains to Cardiff", "Rides a BMX", "Lifts from older friends"]
+            ),
+            medical_needs=cp.health_need,
+            photo=_demo_photo(plan.seed + cp.key),
+            photo_content_type="image/png",
+        )
+    for index, episode in enumerate(
+        Episode.objects.filter(status=EpisodeStatus.MISSING).order_by("reported_at")
+    ):
+        episode_assign(episode=episode, assigned_by=staff["supervisor"], assignee=staff["coordinator"])
+        request = episode.information_requests.filter(
+            service=InformationService.HEALTH, status=InformationRequestStatus.OPEN
+        ).first()
+        if request is not None and index % 2 == 0:
+            information_request_answer(
+                request=request,
+                answered_by=staff["nurse"],
+                nothing_known=False,
+                items=[(FactCategory.HEALTH_NEED, "Seen by the school nurse last month; no medication.")],
+            )
 
 
 def generate(
@@ -1816,7 +1908,8 @@ def generate(
             code_mappings_seed(agencies[code], mappings)
         services = {s.kind: s for s in service_directory_seed()}
         staff = demo_staff_seed(password=DEMO_PASSWORD)
-        load_demo(plan, agencies=agencies, services=services, staff=staff)
+        hub_children = load_demo(plan, agencies=agencies, services=services, staff=staff)
+        load_risk_and_response(plan, hub_children=hub_children, staff=staff)
     return DemoSummary(
         children=Child.objects.count(),
         episodes=Episode.objects.count(),

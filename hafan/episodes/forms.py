@@ -15,7 +15,7 @@ from hafan.agencies.selectors import partner_councils
 from hafan.core.forms import DateInput, DateTimeLocalInput, GovukFormMixin
 from hafan.core.vocabulary import RiskGrade
 from hafan.episodes.models import REPORTABLE_CATEGORIES, EpisodeStatus, FoundBy
-from hafan.people.models import Sex
+from hafan.people.models import MatrixLevel, Sex
 from hafan.people.services import PersonDetails
 
 
@@ -192,6 +192,14 @@ class ReturnForm(GovukFormMixin, forms.Form):
         max_length=300,
         error_messages=_errors(_("Enter where the child was found or returned to.")),
     )
+    # Issue 6: a child found outside their responsible council's area is notified to both councils.
+    found_council = forms.ModelChoiceField(
+        label=_("Council area where found"),
+        queryset=partner_councils(),
+        required=False,
+        empty_label=_("Not known"),
+        error_messages=_errors(_("Choose the council area where the child was found.")),
+    )
     found_by = forms.ChoiceField(
         label=_("Who found the child"),
         choices=FoundBy.choices,
@@ -248,6 +256,29 @@ class SafeAndWellForm(GovukFormMixin, forms.Form):
 
 
 class ResponsePlanForm(GovukFormMixin, forms.Form):
+    """Propose the child's response plan, or edit the proposal waiting for agreement. The hidden fields carry what
+    the user opened (the plan in force, or the proposal and its version) so a concurrent change is caught."""
+
+    likelihood = forms.ChoiceField(
+        label=_("How likely is the child to go missing again?"),
+        choices=MatrixLevel.choices,
+        widget=forms.RadioSelect,
+        error_messages=_errors(_("Choose how likely the child is to go missing again.")),
+    )
+    harm = forms.ChoiceField(
+        label=_("How much harm is likely if they do?"),
+        choices=MatrixLevel.choices,
+        widget=forms.RadioSelect,
+        error_messages=_errors(_("Choose how much harm is likely if they do.")),
+    )
+    treat_as_grade = forms.ChoiceField(
+        label=_("Treat the child as at least this risk grade"),
+        required=False,
+        initial="",
+        choices=[("", _("No minimum grade")), *RiskGrade.choices],
+        widget=forms.RadioSelect,
+        help_text=_("The matrix suggests a grade; you decide."),
+    )
     plan = forms.CharField(
         label=_("Response plan"),
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -257,17 +288,23 @@ class ResponsePlanForm(GovukFormMixin, forms.Form):
         ),
         error_messages=_errors(_("Describe the response plan.")),
     )
-    treat_as_grade = forms.ChoiceField(
-        label=_("Treat the child as at least this risk grade"),
+    places_first = forms.CharField(
+        label=_("Places carers check first"),
         required=False,
-        initial="",
-        choices=[("", _("No minimum grade")), *RiskGrade.choices],
-        widget=forms.RadioSelect,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("In order, one a line."),
     )
-    social_worker_agreed = forms.BooleanField(
-        label=_("The child's social worker agrees this plan"),
+    police_deploy_after_hours = forms.IntegerField(
+        label=_("Police deploy if the child is not found within (hours)"),
         required=False,
-        help_text=_("Where the child has a social worker, that worker must agree the plan."),
+        min_value=0,
+        max_value=168,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "invalid": _("Enter a whole number of hours."),
+            "min_value": _("Enter a whole number of hours from 0 to 168."),
+            "max_value": _("Enter a whole number of hours from 0 to 168."),
+        },
     )
     review_due = forms.DateField(
         label=_("Review the plan by"),
@@ -276,3 +313,48 @@ class ResponsePlanForm(GovukFormMixin, forms.Form):
             _("Enter when the plan is to be reviewed."), _("Enter the review date as a real date.")
         ),
     )
+    # What the user opened: the plan in force (a new proposal), or the proposal and its version (an edit).
+    based_on = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    editing = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class ResponsePlanDecisionForm(GovukFormMixin, forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Do you agree this plan?"),
+        choices=[("agree", _("Yes, I agree the plan")), ("decline", _("No, I do not agree the plan"))],
+        widget=forms.RadioSelect,
+        error_messages=_errors(_("Choose whether you agree the plan.")),
+    )
+    note = forms.CharField(
+        label=_("Your reasons"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Needed if you do not agree: the hub sees it with the proposal."),
+    )
+
+
+class AssignForm(GovukFormMixin, forms.Form):
+    """Issue 6: who works the episode. Choices are the active hub police coordinators and supervisors."""
+
+    assignee = forms.ChoiceField(
+        label=_("Assign to"),
+        widget=forms.RadioSelect,
+        error_messages=_errors(_("Choose who is to work the episode.")),
+    )
+
+    def __init__(self, *args: Any, officers: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.officers = {officer.username: officer for officer in officers}
+        field = self.fields["assignee"]
+        if isinstance(field, forms.ChoiceField):
+            field.choices = [
+                (
+                    officer.username,
+                    f"{officer.get_full_name() or officer.username} ({officer.get_role_display()})",
+                )
+                for officer in officers
+            ]
+
+    def clean_assignee(self) -> Any:
+        return self.officers[self.cleaned_data["assignee"]]

@@ -15,9 +15,15 @@ from django.utils import timezone
 
 from hafan.core.errors import NotFoundOrNoAccess
 from hafan.core.vocabulary import Channel, FactCategory, Purpose
-from hafan.episodes.models import Episode, EpisodeStatus
+from hafan.episodes.models import (
+    Episode,
+    EpisodeStatus,
+    InformationRequest,
+    InformationRequestStatus,
+    InformationService,
+)
 from hafan.people.models import Child, Fact, ResponsePlan
-from hafan.people.selectors import facts_visible_to
+from hafan.people.selectors import facts_visible_to, response_plan_in_force, response_plan_waiting
 from hafan.risk.models import RiskAssessment
 from hafan.risk.rules import is_repeat_missing
 from hafan.sharing import policy
@@ -84,6 +90,8 @@ class Briefing:
     risk_history: list[RiskAssessment] = field(default_factory=list)
     repeat_missing: bool = False
     source_record_count: int = 0
+    # Issue 6: the proposal waiting for the social worker's agreement (response_plan is the plan in force).
+    response_plan_waiting: ResponsePlan | None = None
 
 
 def _hours(delta: datetime.timedelta) -> float:
@@ -164,7 +172,8 @@ def briefing_for(*, user: Any, episode: Episode, channel: Channel = Channel.PAGE
             if f.category in {FactCategory.PLACE, FactCategory.ASSOCIATE, FactCategory.EXPLOITATION}
         ],
         earlier=earlier_episodes(child, before=episode),
-        response_plan=child.response_plans.select_related("agreed_by").first(),
+        response_plan=response_plan_in_force(child),
+        response_plan_waiting=response_plan_waiting(child),
         risk=history[0] if history else None,
         risk_history=history,
         repeat_missing=is_repeat_missing(
@@ -207,3 +216,154 @@ def children_repeatedly_missing(
     if not policy.sees_every_child(actor_for(user)):
         return []
     return [(c, c.recent) for c in _repeat_missing(now or timezone.now())]  # type: ignore[attr-defined]
+
+
+# --- Assignment (issue 6, item 6)
+
+
+def assignable_officers() -> list[Any]:
+    """The staff an episode can be assigned to: active hub police coordinators and supervisors (the policy's
+    can_assign_episode decides; the query only narrows the candidates)."""
+    from django.contrib.auth import get_user_model
+
+    from hafan.core.vocabulary import AgencyKind, Role
+
+    candidates = (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            hub_member=True,
+            role__in=[Role.POLICE_COORDINATOR, Role.POLICE_SUPERVISOR],
+            agency__kind=AgencyKind.POLICE,
+            agency__in_partnership=True,
+        )
+        .select_related("agency")
+        .order_by("last_name", "first_name", "username")
+    )
+    return [user for user in candidates if policy.can_assign_episode(actor_for(user))]
+
+
+# The information call (issue 6)
+
+
+def information_requests_of(episode: Episode) -> list[InformationRequest]:
+    """The episode's information requests, for a caller who already fetched the episode through its getter."""
+    return list(
+        InformationRequest.objects.filter(episode=episode)
+        .select_related("agency", "answered_by")
+        .order_by("due_at", "agency__code", "service")
+    )
+
+
+@dataclass
+class InformationCallRow:
+    request: InformationRequest
+    # The items the agency's worker gave, as far as this viewer may see them (facts_visible_to).
+    items: list[Fact]
+    overdue: bool
+
+
+@dataclass
+class InformationCallPanel:
+    episode: Episode
+    rows: list[InformationCallRow]
+    poll_seconds: int
+    # While a request is still open the panel keeps asking for news; once all are answered it stops.
+    live: bool
+
+
+def information_call_panel(
+    *,
+    user: Any,
+    episode: Episode,
+    visible_facts: list[Fact] | None = None,
+    now: datetime.datetime | None = None,
+) -> InformationCallPanel:
+    """The information call as the briefing shows it: same access as the briefing. The items workers gave are
+    read through facts_visible_to (or `visible_facts`, the briefing's own read of it), so every access rule
+    holds for them as for any other fact."""
+    child = episode.child
+    relation = relation_to(user, child)
+    if not policy.can_view_child_record(actor_for(user), relation=relation):
+        raise NotFoundOrNoAccess
+    now = now or timezone.now()
+    requests = information_requests_of(episode)
+    from_workers = {r.pk for r in requests if r.facts_found and not r.answered_automatically}
+    items: dict[int, list[Fact]] = {}
+    if from_workers:
+        if visible_facts is None:
+            visible_facts = facts_visible_to(
+                user=user,
+                child=child,
+                target_type="information_call",
+                target_id=str(episode.public_id),
+                relation=relation,
+            )
+        for fact in visible_facts:
+            if fact.information_request_id in from_workers:
+                items.setdefault(fact.information_request_id, []).append(fact)
+    open_status = InformationRequestStatus.OPEN
+    return InformationCallPanel(
+        episode=episode,
+        rows=[
+            InformationCallRow(
+                request=r, items=items.get(r.pk, []), overdue=r.status == open_status and r.due_at < now
+            )
+            for r in requests
+        ],
+        poll_seconds=settings.HAFAN_LIVE_POLL_SECONDS,
+        live=episode.status != EpisodeStatus.CLOSED and any(r.status == open_status for r in requests),
+    )
+
+
+def information_services_answered_by(user: Any) -> list[InformationService]:
+    """The services whose requests to the user's own agency the user answers (none for most roles)."""
+    actor = actor_for(user)
+    if actor.agency_code is None:
+        return []
+    return [
+        service
+        for service in InformationService
+        if policy.can_answer_information_request(actor, agency_code=actor.agency_code, service=service.value)
+    ]
+
+
+def information_requests_to_answer(user: Any) -> QuerySet[InformationRequest]:
+    """The open requests the user's agency and role must answer, soonest deadline first."""
+    services = information_services_answered_by(user)
+    if not services:
+        return InformationRequest.objects.none()
+    return (
+        InformationRequest.objects.filter(
+            status=InformationRequestStatus.OPEN,
+            agency__code=actor_for(user).agency_code,
+            service__in=[s.value for s in services],
+        )
+        .exclude(episode__status=EpisodeStatus.CLOSED)
+        .select_related("episode__child", "agency")
+        .order_by("due_at", "id")
+    )
+
+
+def information_request_get_for_answerer(*, user: Any, public_id: uuid.UUID | str) -> InformationRequest:
+    """One request, for the worker who answers it: 404 for anyone else. Audited. The answerer's page shows only
+    what they need to look the child up: name, date of birth, the episode and what is asked by when."""
+    try:
+        request = InformationRequest.objects.select_related("episode__child", "agency", "answered_by").get(
+            public_id=public_id
+        )
+    except (InformationRequest.DoesNotExist, ValueError, ValidationError) as exc:
+        raise NotFoundOrNoAccess from exc
+    if not policy.can_answer_information_request(
+        actor_for(user), agency_code=request.agency.code, service=request.service
+    ):
+        raise NotFoundOrNoAccess
+    audit_record(
+        actor=user,
+        action=AuditAction.VIEW,
+        purpose=Purpose.MISSING_EPISODE,
+        target_type="information_request",
+        target_id=request.public_id,
+        child_public_id=request.episode.child.public_id,
+    )
+    return request

@@ -19,12 +19,13 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from hafan.core.errors import InvalidAction, NotFoundOrNoAccess, NotPermitted
+from hafan.core.errors import EditConflict, InvalidAction, NotFoundOrNoAccess, NotPermitted
 from hafan.core.forms import apply_service_errors
-from hafan.core.vocabulary import Purpose
+from hafan.core.vocabulary import Channel, Purpose, RiskGrade
 from hafan.episodes.forms import (
     EpisodeFilterForm,
     ReportForm,
+    ResponsePlanDecisionForm,
     ResponsePlanForm,
     ReturnForm,
     SafeAndWellForm,
@@ -33,8 +34,10 @@ from hafan.episodes.models import Episode, EpisodeStatus
 from hafan.episodes.selectors import (
     briefing_for,
     children_repeatedly_missing,
+    earlier_episodes,
     episode_get_for_user,
     episodes_visible_to,
+    information_call_panel,
 )
 from hafan.episodes.services import (
     episode_close,
@@ -44,11 +47,29 @@ from hafan.episodes.services import (
 )
 from hafan.linkage.selectors import identity_records_for
 from hafan.linkage.views import report_candidates_context
-from hafan.people.models import Child
-from hafan.people.selectors import child_get_for_user
-from hafan.people.services import PersonDetails, response_plan_agree
+from hafan.people.models import Child, MatrixLevel, PlanStatus, ResponsePlan
+from hafan.people.selectors import (
+    child_get_for_user,
+    child_profile_for_briefing,
+    facts_visible_to,
+    may_decide_response_plan,
+    response_plan_in_force,
+    response_plan_of_child,
+    response_plan_waiting,
+)
+from hafan.people.services import (
+    RESPONSE_PLAN_FIELDS,
+    PersonDetails,
+    response_plan_edit,
+    response_plan_propose,
+)
+from hafan.people.services import response_plan_decide as response_plan_decide_service
 from hafan.referrals.selectors import referrals_for_child_visible_to
 from hafan.risk.forms import RiskGradeForm
+from hafan.risk.models import Answer, RiskAssessment, RiskQuestion
+from hafan.risk.questions import Prefill, prefill
+from hafan.risk.rules import matrix_rating
+from hafan.risk.selectors import open_hub_tasks_for_child, risk_answer_rows, risk_reviews_overdue
 from hafan.risk.services import risk_grade_confirm, risk_grade_record
 from hafan.sharing import policy
 from hafan.sharing.access import actor_for, relation_to
@@ -92,6 +113,7 @@ def episode_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "episodes": episodes,
             "hide_risk": not policy.can_view_risk_assessment(actor_for(request.user)),
+            "can_view_reviews": policy.can_view_review_list(actor_for(request.user)),
         },
     )
 
@@ -134,6 +156,10 @@ def episode_report_view(request: HttpRequest) -> HttpResponse:
             raise NotFoundOrNoAccess from exc
         else:
             messages.success(request, _("Episode %(reference)s opened.") % {"reference": episode.reference})
+            if response_plan_in_force(episode.child) is not None:
+                messages.info(
+                    request, _("This child has an agreed response plan: see the top of the briefing.")
+                )
             return redirect("episodes:detail", public_id=episode.public_id)
     context: dict[str, Any] = {"form": form}
     if request.method == "POST":
@@ -189,6 +215,7 @@ def episode_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "child": briefing.child,
             "child_age": briefing.child.age_on(today),
             "risk": risk,
+            "risk_answers": risk_answer_rows(risk),
             "can_confirm": bool(
                 risk
                 and risk.confirmed_at is None
@@ -197,7 +224,21 @@ def episode_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             ),
             "debrief": debrief,
             "referrals": referrals_for_child_visible_to(user=request.user, child=briefing.child),
+            # Issue 6: risk/_hub_tasks.html (the child's open hub tasks, and the exploitation screening link).
+            "hub_tasks_open": open_hub_tasks_for_child(briefing.child),
+            "hub_tasks_now": timezone.now(),
+            "can_screen_exploitation": policy.can_screen_exploitation(
+                actor, relation=relation_to(request.user, briefing.child)
+            ),
             "possible_matches": possible_matches,
+            # Issue 6: the information call, drawn from the briefing's own read of the facts.
+            "information_call": information_call_panel(
+                user=request.user,
+                episode=episode,
+                visible_facts=[f for facts in briefing.facts_by_agency.values() for f in facts],
+            ),
+            # Issue 6: the information profile, when the viewer may see it (police: while missing).
+            "child_profile": child_profile_for_briefing(user=request.user, child=briefing.child),
             "can_grade": policy.can_grade_risk(actor) and open_episode,
             "can_record_return": policy.can_record_return(actor) and episode.status == EpisodeStatus.MISSING,
             "can_close": policy.can_record_return(actor)
@@ -208,12 +249,75 @@ def episode_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             and episode.safe_and_well_at is None,
             "can_refer": policy.can_make_referral(actor),
             "can_agree_plan": policy.can_agree_response_plan(actor),
+            "can_decide_plan": _can_decide_waiting_plan(request.user, briefing.response_plan_waiting),
+            "can_assign": policy.can_assign_episode(actor),  # issue 6: episodes/_assignment.html
             "repeat_rule": {
                 "episodes": settings.HAFAN_REPEAT_MISSING_EPISODES,
                 "days": settings.HAFAN_REPEAT_MISSING_DAYS,
             },
         },
     )
+
+
+def _risk_prefill(request: HttpRequest, episode: Episode) -> dict[str, Prefill]:
+    """Each risk question's suggested answer, from the facts this officer may see (disclosures logged)."""
+    child = episode.child
+    today = timezone.localdate()
+    facts = facts_visible_to(
+        user=request.user,
+        child=child,
+        channel=Channel.PAGE,
+        target_type="risk_assessment",
+        target_id=str(episode.public_id),
+    )
+    earlier = earlier_episodes(child, before=episode)
+    return prefill(
+        facts=facts,
+        earlier_count=earlier.count,
+        earlier_summary=earlier,
+        child_age=child.age_on(today),
+        today=today,
+    )
+
+
+def _risk_conflict(current: RiskAssessment, form: RiskGradeForm) -> dict[str, Any]:
+    """Their version (saved) beside yours (not saved), row by row, for the conflict page."""
+    answer_labels = dict(Answer.choices)
+    data = form.cleaned_data
+    yours_answers = form.answers()
+    rows: list[dict[str, Any]] = [
+        {
+            "label": _("Grade"),
+            "theirs": current.get_grade_display(),
+            "yours": dict(RiskGrade.choices).get(data.get("grade", ""), ""),
+        },
+        {"label": _("Rationale"), "theirs": current.rationale, "yours": data.get("rationale", "")},
+    ]
+    saved_answers: dict[str, Any] = dict(current.answers or {})  # type: ignore[arg-type]
+    for code, label in RiskQuestion.choices:
+        theirs = saved_answers.get(code) or {}
+        yours = yours_answers.get(code) or {}
+        rows.append(
+            {
+                "label": label,
+                "theirs": answer_labels.get(theirs.get("answer", ""), _("Not answered")),
+                "theirs_note": theirs.get("note", ""),
+                "yours": answer_labels.get(yours.get("answer", ""), _("Not answered")),
+                "yours_note": yours.get("note", ""),
+            }
+        )
+    for row in rows:
+        theirs_said = (row["theirs"], row.get("theirs_note", ""))
+        row["differs"] = theirs_said != (row["yours"], row.get("yours_note", ""))
+    return {"current": current, "rows": rows}
+
+
+def _assessment_started_from(episode: Episode, public_id: str) -> RiskAssessment | None:
+    """The grade the form was opened on (None: none, or not one of this episode's: either way not in force)."""
+    try:
+        return episode.risk_assessments.filter(public_id=uuid.UUID(public_id)).first() if public_id else None
+    except ValueError:
+        return None
 
 
 @require_http_methods(["GET", "POST"])
@@ -227,9 +331,19 @@ def risk_record(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             _("Episode %(reference)s is closed: it cannot be re-graded.") % {"reference": episode.reference},
         )
         return redirect("episodes:detail", public_id=episode.public_id)
-    form = RiskGradeForm(request.POST if request.method == "POST" else None)
+    suggested = _risk_prefill(request, episode)
+    in_force = episode.risk_assessments.first()
+    form = RiskGradeForm(
+        request.POST if request.method == "POST" else None,
+        prefill=suggested,
+        based_on=str(in_force.public_id) if in_force is not None else "",
+    )
+    conflict: dict[str, Any] | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        options: dict[str, Any] = {}
+        if form.based_on_given:
+            options["based_on"] = _assessment_started_from(episode, data["based_on"])
         try:
             assessment = risk_grade_record(
                 episode=episode,
@@ -239,7 +353,20 @@ def risk_record(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 rationale=data["rationale"],
                 next_review_due=data["next_review_due"],
                 departs_from_plan=data["departs_from_plan"],
+                answers=form.answers(),
+                **options,
             )
+        except EditConflict as exc:
+            current = exc.current
+            if not isinstance(current, RiskAssessment):  # risk_grade_record always gives the grade in force
+                raise
+            conflict = _risk_conflict(current, form)
+            # Keep what the officer entered, now based on the grade in force: saving again is a deliberate choice.
+            posted = request.POST.copy()
+            posted["based_on"] = str(current.public_id)
+            form = RiskGradeForm(posted, prefill=suggested)
+            form.is_valid()
+            form.add_error(None, str(exc))
         except ValidationError as exc:
             apply_service_errors(form, exc.message_dict)
         except InvalidAction as exc:
@@ -257,7 +384,12 @@ def risk_record(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     return render(
         request,
         "episodes/risk.html",
-        {"episode": episode, "form": form, "response_plan": episode.child.response_plans.first()},
+        {
+            "episode": episode,
+            "form": form,
+            "response_plan": response_plan_in_force(episode.child),
+            "conflict": conflict,
+        },
     )
 
 
@@ -353,6 +485,7 @@ def episode_return(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 safe_and_well_at=data["safe_and_well_at"],
                 safe_and_well_by=data["safe_and_well_by"],
                 safe_and_well_notes=data["safe_and_well_notes"],
+                found_council=data.get("found_council"),
             )
         except ValidationError as exc:
             apply_service_errors(form, exc.message_dict)
@@ -378,35 +511,204 @@ def episode_return(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     return render(request, "episodes/return.html", {"episode": episode, "form": form})
 
 
+def _plan_initial(*, in_force: ResponsePlan | None, waiting: ResponsePlan | None) -> dict[str, Any]:
+    """The form starts from the proposal waiting (an edit) or from the plan in force (a new proposal)."""
+    source = waiting or in_force
+    initial: dict[str, Any] = {}
+    if source is not None:
+        initial = {name: getattr(source, name) for name in RESPONSE_PLAN_FIELDS}
+    if waiting is not None:
+        initial.update(editing=waiting.public_id, version=waiting.version)
+    elif in_force is not None:
+        initial.update(based_on=in_force.public_id)
+    return initial
+
+
+def _rebased_on(data: Any, current: ResponsePlan | None, child: Child) -> Any:
+    """After a conflict, the form's hidden fields point at what is saved now, so that saving again is a deliberate
+    choice made with both versions in view (and replaces or edits what the user has now seen)."""
+    data = data.copy()
+    data["based_on"], data["editing"], data["version"] = "", "", ""
+    if current is not None and current.status == PlanStatus.PROPOSED:
+        data["editing"], data["version"] = str(current.public_id), str(current.version)
+    else:
+        in_force = response_plan_in_force(child)
+        if in_force is not None:
+            data["based_on"] = str(in_force.public_id)
+    return data
+
+
 @require_http_methods(["GET", "POST"])
 def response_plan(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Propose the child's response plan with the risk matrix, or edit the proposal waiting for agreement."""
     episode = _get_episode(request, public_id)
     if not policy.can_agree_response_plan(actor_for(request.user)):
         raise PermissionDenied
     child = episode.child
-    form = ResponsePlanForm(request.POST if request.method == "POST" else None)
+    if request.method == "GET" and request.headers.get("HX-Request") and "rating" in request.GET:
+        try:
+            rating = matrix_rating(request.GET.get("likelihood", ""), request.GET.get("harm", ""))
+        except ValueError:
+            rating = ""
+        return render(request, "episodes/_matrix_rating.html", {"rating": rating, "live": True})
+    in_force, waiting = response_plan_in_force(child), response_plan_waiting(child)
+    conflict: ResponsePlan | None = None
+    conflicted = False
+    if request.method == "POST":
+        form = ResponsePlanForm(request.POST)
+    else:
+        form = ResponsePlanForm(initial=_plan_initial(in_force=in_force, waiting=waiting))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        fields = {name: data[name] for name in RESPONSE_PLAN_FIELDS}
         try:
-            response_plan_agree(
-                child=child,
-                agreed_by=request.user,
-                plan=data["plan"],
-                treat_as_grade=data["treat_as_grade"],
-                social_worker_agreed=data["social_worker_agreed"],
-                review_due=data["review_due"],
-            )
+            if data["editing"]:
+                saved = response_plan_edit(
+                    plan=response_plan_of_child(child=child, public_id=data["editing"]),
+                    edited_by=request.user,
+                    version=data["version"] or 0,
+                    text=fields.pop("plan"),
+                    **fields,
+                )
+            else:
+                based_on = (
+                    response_plan_of_child(child=child, public_id=data["based_on"])
+                    if data["based_on"]
+                    else None
+                )
+                saved = response_plan_propose(
+                    child=child, proposed_by=request.user, based_on=based_on, episode=episode, **fields
+                )
+        except EditConflict as exc:
+            conflicted = True
+            conflict = exc.current if isinstance(exc.current, ResponsePlan) else None
+            form = ResponsePlanForm(_rebased_on(request.POST, conflict, child))
+            form.is_valid()
+            form.add_error(None, str(exc))
+            in_force, waiting = response_plan_in_force(child), response_plan_waiting(child)
         except ValidationError as exc:
             apply_service_errors(form, exc.message_dict)
+        except InvalidAction as exc:
+            messages.warning(request, str(exc))
+            return redirect("episodes:detail", public_id=episode.public_id)
         except NotPermitted as exc:
             raise PermissionDenied from exc
         else:
-            messages.success(request, _("Response plan agreed for %(name)s.") % {"name": child.full_name})
+            if saved.status == PlanStatus.IN_FORCE:
+                messages.success(
+                    request,
+                    _("Response plan agreed for %(name)s: it is in force.") % {"name": child.full_name},
+                )
+            elif saved.social_worker is not None:
+                messages.success(
+                    request,
+                    _("Response plan saved for %(name)s. It takes effect when %(worker)s agrees it.")
+                    % {"name": child.full_name, "worker": saved.social_worker.get_full_name()},
+                )
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Response plan saved for %(name)s. It takes effect when a social worker of the child's "
+                        "council agrees it."
+                    )
+                    % {"name": child.full_name},
+                )
             return redirect("episodes:detail", public_id=episode.public_id)
+    bound = form.is_bound and hasattr(form, "cleaned_data")
+    mine = form.cleaned_data if bound else {}
     return render(
         request,
         "episodes/response_plan.html",
-        {"episode": episode, "child": child, "form": form, "current_plan": child.response_plans.first()},
+        {
+            "episode": episode,
+            "child": child,
+            "form": form,
+            "current_plan": in_force,
+            "waiting_plan": waiting,
+            "conflicted": conflicted,
+            "conflict": conflict,
+            "mine": mine,
+            "mine_rating": _safe_rating(mine.get("likelihood", ""), mine.get("harm", "")),
+            "rating": _safe_rating(str(form["likelihood"].value() or ""), str(form["harm"].value() or "")),
+            "matrix": MATRIX_TABLE,
+            "conflict_rating": _safe_rating(conflict.likelihood, conflict.harm) if conflict else "",
+            "level_choices": MatrixLevel,
+            "grade_choices": RiskGrade,
+        },
+    )
+
+
+def _safe_rating(likelihood: str, harm: str) -> str:
+    try:
+        return matrix_rating(likelihood, harm)
+    except ValueError:
+        return ""
+
+
+# The matrix as the page shows it: rows of likelihood (high first), cells of (harm, rating).
+MATRIX_TABLE = [
+    (level, [(harm, matrix_rating(level, harm)) for harm in ("low", "medium", "high")])
+    for level in ("high", "medium", "low")
+]
+
+
+def _can_decide_waiting_plan(user: Any, waiting: ResponsePlan | None) -> bool:
+    return waiting is not None and may_decide_response_plan(user=user, plan=waiting)
+
+
+@require_http_methods(["GET", "POST"])
+def response_plan_decide(request: HttpRequest, public_id: uuid.UUID, plan_id: uuid.UUID) -> HttpResponse:
+    """The case-holding social worker agrees the proposed plan, or does not (with a reason)."""
+    episode = _get_episode(request, public_id)
+    child = episode.child
+    if not policy.can_view_child_record(actor_for(request.user), relation=relation_to(request.user, child)):
+        raise NotFoundOrNoAccess
+    plan = response_plan_of_child(child=child, public_id=plan_id)
+    if not may_decide_response_plan(user=request.user, plan=plan):
+        raise PermissionDenied
+    if plan.status != PlanStatus.PROPOSED:
+        messages.info(request, _("This plan has already been decided."))
+        return redirect("episodes:detail", public_id=episode.public_id)
+    form = ResponsePlanDecisionForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        agree = form.cleaned_data["decision"] == "agree"
+        try:
+            response_plan_decide_service(
+                plan=plan, social_worker=request.user, agree=agree, note=form.cleaned_data["note"]
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc.message_dict)
+        except InvalidAction as exc:
+            messages.warning(request, str(exc))
+            return redirect("episodes:detail", public_id=episode.public_id)
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        else:
+            if agree:
+                messages.success(
+                    request,
+                    _("You agreed the response plan for %(name)s: it is in force.")
+                    % {"name": child.full_name},
+                )
+            else:
+                messages.success(
+                    request,
+                    _("You did not agree the response plan for %(name)s. The hub has been told why.")
+                    % {"name": child.full_name},
+                )
+            return redirect("episodes:detail", public_id=episode.public_id)
+    return render(
+        request,
+        "episodes/response_plan_decide.html",
+        {
+            "episode": episode,
+            "child": child,
+            "plan": plan,
+            "plan_rating": _safe_rating(plan.likelihood, plan.harm),
+            "current_plan": response_plan_in_force(child),
+            "form": form,
+        },
     )
 
 
@@ -426,4 +728,15 @@ def repeat_missing(request: HttpRequest) -> HttpResponse:
             "rule_episodes": settings.HAFAN_REPEAT_MISSING_EPISODES,
             "rule_days": settings.HAFAN_REPEAT_MISSING_DAYS,
         },
+    )
+
+
+@require_http_methods(["GET"])
+def risk_reviews(request: HttpRequest) -> HttpResponse:
+    """Open episodes whose risk review is overdue, and those not graded yet: the hub's police only (404)."""
+    reviews = risk_reviews_overdue(request.user)
+    return render(
+        request,
+        "episodes/reviews.html",
+        {"overdue": reviews.overdue, "ungraded": reviews.ungraded},
     )

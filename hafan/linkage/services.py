@@ -270,6 +270,35 @@ def decision_upsert(
     return existing
 
 
+def _merge_risk_and_response(*, keep: Child, merge: Child) -> None:
+    """Risk and response (issue 6) follows the child too. Profile versions continue after the survivor's own
+    (the newest of the two becomes current by date); an open hub task of a kind the survivor already has open
+    is closed as a duplicate (at most one open task per child and kind)."""
+    from hafan.people.models import ChildProfile
+    from hafan.risk.models import ExploitationScreening, HubTask, HubTaskStatus
+
+    kept_versions = list(ChildProfile.objects.filter(child=keep).order_by("prepared_at", "version"))
+    merged_versions = list(ChildProfile.objects.filter(child=merge).order_by("prepared_at", "version"))
+    if merged_versions:
+        ordered = sorted(
+            kept_versions + merged_versions, key=lambda p: (p.prepared_at, p.child_id != keep.pk)
+        )
+        # Move out of the way first: (child, version) is unique.
+        top = max([p.version for p in kept_versions + merged_versions], default=0)
+        for offset, profile in enumerate(ordered, start=1):
+            ChildProfile.objects.filter(pk=profile.pk).update(child=keep, version=top + offset)
+        for number, profile in enumerate(ordered, start=1):
+            ChildProfile.objects.filter(pk=profile.pk).update(version=number)
+    ExploitationScreening.objects.filter(child=merge).update(child=keep)
+    open_kinds = set(
+        HubTask.objects.filter(child=keep, status=HubTaskStatus.OPEN).values_list("kind", flat=True)
+    )
+    HubTask.objects.filter(child=merge, status=HubTaskStatus.OPEN, kind__in=open_kinds).update(
+        status=HubTaskStatus.DONE, completed_at=timezone.now(), outcome="Duplicate: the identity was merged."
+    )
+    HubTask.objects.filter(child=merge).update(child=keep)
+
+
 @transaction.atomic
 def child_merge(
     *, keep: Child, merge: Child, actor: Any = None, decision: MatchDecision | None = None, reason: str = ""
@@ -291,6 +320,7 @@ def child_merge(
 
     for model in (Allocation, BreakGlassGrant, Disclosure, LegalHold, SubjectAccessRequest):
         model.objects.filter(child=merge).update(child=keep)  # type: ignore[attr-defined]
+    _merge_risk_and_response(keep=keep, merge=merge)
     Child.objects.filter(merged_into=merge).update(merged_into=keep)
     merge.merged_into = keep
     merge.save(update_fields=["merged_into", "updated_at"])

@@ -1,6 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from hafan.notifications import views
 
 app_name = "notifications"
-urlpatterns: list = [  # type: ignore[type-arg]
-    # The notification list and the bell (issue 6, item 6) add their pages here.
+urlpatterns = [
+    path("", views.notification_list, name="list"),
+    path("bell/", views.bell, name="bell"),
+    path("read-all/", views.notifications_read_all, name="read_all"),
+    path("<uuid:public_id>/open/", views.notification_open_view, name="open"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -10,7 +11,8 @@ from django.db.models import QuerySet
 
 from hafan.core.errors import NotFoundOrNoAccess
 from hafan.core.vocabulary import AgencyKind, Channel, DataCategory, Handling, Purpose, Relation, ShareBasis
-from hafan.people.models import Child, Fact
+from hafan.episodes.models import EpisodeStatus
+from hafan.people.models import Child, ChildProfile, Fact, PlanStatus, ResponsePlan
 from hafan.sharing import policy
 from hafan.sharing.access import actor_for, child_ids_related_to, relation_to, share_graph
 from hafan.sharing.audit import audit_record
@@ -126,4 +128,151 @@ def allocations_for(child: Child) -> list[Any]:
         Allocation.objects.filter(child=child, ended_at__isnull=True)
         .select_related("user", "user__agency")
         .order_by("started_at")
+    )
+
+
+# Issue 6 / child information profile (Philomena protocol)
+
+
+@dataclass(frozen=True)
+class ProfileAccess:
+    """What the user may do with the child's information profile, and why they may see it."""
+
+    can_view: bool
+    can_prepare: bool
+    child_missing: bool
+    # Police see the profile only because the child is missing: the protocol's release, audited as such.
+    released_to_police: bool
+    relation: Relation
+
+
+def child_is_missing(child: Child) -> bool:
+    return child.episodes.filter(status=EpisodeStatus.MISSING).exists()
+
+
+def child_profile_access(*, user: Any, child: Child) -> ProfileAccess:
+    """The policy's answer for this user and child (no audit: nothing of the profile is read)."""
+    actor = actor_for(user)
+    relation = relation_to(user, child)
+    missing = child_is_missing(child)
+    can_view = policy.can_view_profile(actor, relation=relation, child_missing=missing)
+    can_prepare = policy.can_prepare_profile(actor, relation=relation)
+    return ProfileAccess(
+        can_view=can_view,
+        can_prepare=can_prepare,
+        child_missing=missing,
+        released_to_police=can_view and actor.role in policy.POLICE_ROLES,
+        relation=relation,
+    )
+
+
+def _profile_audit(*, user: Any, profile: ChildProfile, access: ProfileAccess, purpose: Purpose) -> None:
+    detail: dict[str, Any] = {"version": profile.version}
+    if access.released_to_police:
+        detail["released_to_police"] = True
+    audit_record(
+        actor=user,
+        action=AuditAction.BREAK_GLASS if access.relation == Relation.BREAK_GLASS else AuditAction.VIEW,
+        purpose=purpose,
+        target_type="child_profile",
+        target_id=profile.public_id,
+        child_public_id=profile.child.public_id,
+        detail=detail,
+    )
+
+
+def child_profile_get_for_user(
+    *, user: Any, child: Child, version: int | None = None, purpose: Purpose = Purpose.PLANNING
+) -> ChildProfile:
+    """One version of the profile (the current one by default), or 404 when there is none or the user may not
+    see it. The caller has fetched the child through child_get_for_user. Audited."""
+    access = child_profile_access(user=user, child=child)
+    if not access.can_view:
+        raise NotFoundOrNoAccess
+    profiles = ChildProfile.objects.filter(child=child).select_related(
+        "child", "prepared_by", "prepared_by_agency"
+    )
+    profile = profiles.filter(version=version).first() if version is not None else profiles.first()
+    if profile is None:
+        raise NotFoundOrNoAccess
+    _profile_audit(user=user, profile=profile, access=access, purpose=purpose)
+    return profile
+
+
+def child_profile_versions_for_user(*, user: Any, child: Child) -> list[ChildProfile]:
+    """Every version, newest first, for the history list: who prepared it and when (not the photo)."""
+    if not child_profile_access(user=user, child=child).can_view:
+        raise NotFoundOrNoAccess
+    return list(
+        ChildProfile.objects.filter(child=child)
+        .select_related("prepared_by", "prepared_by_agency")
+        .defer("photo")
+        .order_by("-version")
+    )
+
+
+def child_profile_for_briefing(
+    *, user: Any, child: Child, purpose: Purpose = Purpose.MISSING_EPISODE
+) -> ChildProfile | None:
+    """The current profile for the briefing, or None when there is none or the user may not see it: the
+    briefing shows the section only then. Audited when shown."""
+    access = child_profile_access(user=user, child=child)
+    if not access.can_view:
+        return None
+    profile = (
+        ChildProfile.objects.filter(child=child)
+        .select_related("child", "prepared_by", "prepared_by_agency")
+        .first()
+    )
+    if profile is not None:
+        _profile_audit(user=user, profile=profile, access=access, purpose=purpose)
+    return profile
+
+
+# Issue 6 / response plan. For pages that have already fetched the child (or episode) through its getter.
+
+
+def response_plan_in_force(child: Child) -> ResponsePlan | None:
+    """The child's response plan in force (agreed by the social worker), or None. Only this plan sets the risk
+    floor and opens the next report: a proposal waiting for agreement never does."""
+    return (
+        ResponsePlan.objects.filter(child=child, status=PlanStatus.IN_FORCE)
+        .select_related("agreed_by", "social_worker")
+        .order_by("-social_worker_decided_at", "-agreed_at", "-id")
+        .first()
+    )
+
+
+def response_plan_waiting(child: Child) -> ResponsePlan | None:
+    """The proposal waiting for the social worker's agreement, or None (there is at most one)."""
+    return (
+        ResponsePlan.objects.filter(child=child, status=PlanStatus.PROPOSED)
+        .select_related("agreed_by", "social_worker", "supersedes")
+        .order_by("-agreed_at", "-id")
+        .first()
+    )
+
+
+def response_plan_of_child(*, child: Child, public_id: uuid.UUID | str) -> ResponsePlan:
+    """One of the child's plans by its public id, or 404."""
+    try:
+        return ResponsePlan.objects.select_related("agreed_by", "social_worker", "supersedes", "child").get(
+            child=child, public_id=public_id
+        )
+    except (ResponsePlan.DoesNotExist, ValueError, ValidationError) as exc:
+        raise NotFoundOrNoAccess from exc
+
+
+def may_decide_response_plan(*, user: Any, plan: ResponsePlan) -> bool:
+    """Whether this user agrees or refuses the proposal: the social worker named on it or, when it names nobody,
+    a social worker of the child's responsible council (as people.services.response_plan_decide checks)."""
+    named_id = plan.social_worker_id
+    council_id = plan.child.responsible_council_id
+    same_council = (
+        named_id is None and council_id is not None and getattr(user, "agency_id", None) == council_id
+    )
+    return policy.can_decide_response_plan(
+        actor_for(user),
+        is_named_worker=named_id is not None and named_id == user.pk,
+        same_council=same_council,
     )

@@ -19,7 +19,13 @@ from hafan.core.vocabulary import Purpose, Relation
 from hafan.episodes.selectors import episodes_visible_to
 from hafan.people.forms import AllocateForm, RestrictForm
 from hafan.people.models import Allocation, Fact
-from hafan.people.selectors import allocations_for, child_get_for_user, fact_get_for_owner, facts_visible_to
+from hafan.people.selectors import (
+    allocations_for,
+    child_get_for_user,
+    child_profile_access,
+    fact_get_for_owner,
+    facts_visible_to,
+)
 from hafan.people.services import allocation_end, allocation_start, fact_lift_restriction, fact_restrict
 from hafan.sharing import policy
 from hafan.sharing.access import actor_for, break_glass_grant_for, relation_to
@@ -68,6 +74,7 @@ def child_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             if relation == Relation.BREAK_GLASS
             else None,
             "restrict_form": RestrictForm(),
+            "profile_access": child_profile_access(user=request.user, child=child),
         },
     )
 

@@ -44,6 +44,10 @@ SECTIONS: dict[str, str] = {
     "episodes.Episode": "episodes",
     "risk.RiskAssessment": "risk_assessments",
     "people.ResponsePlan": "response_plans",
+    "people.ChildProfile": "information_profiles",
+    "episodes.InformationRequest": "information_requests",
+    "risk.HubTask": "hub_tasks",
+    "risk.ExploitationScreening": "exploitation_screenings",
     "debriefs.Debrief": "debriefs",
     "referrals.Referral": "referrals",
     "people.Allocation": "allocations",
@@ -215,6 +219,22 @@ def _identity_change(obj: Any, ctx: _Context) -> list[str]:
     return [] if {obj.from_child_id, obj.to_child_id} <= ctx.child_ids else [Reason.THIRD_PARTY]
 
 
+def _profile(obj: Any, ctx: _Context) -> list[str]:
+    # Associates, phones and the placement name other people (friends, carers, adults of concern).
+    named = (obj.associates, obj.phones, obj.placement, obj.social_media)
+    return [Reason.THIRD_PARTY] if any(value.strip() for value in named) else []
+
+
+def _information_request(obj: Any, ctx: _Context) -> list[str]:
+    # The worker's answer is in their own words, and may name others.
+    return [Reason.THIRD_PARTY] if obj.answer.strip() else []
+
+
+def _screening(obj: Any, ctx: _Context) -> list[str]:
+    # Exploitation indicators point at other people (older associates, groups): a police view is needed.
+    return [Reason.THIRD_PARTY]
+
+
 def _no_review(obj: Any, ctx: _Context) -> list[str]:
     return []
 
@@ -228,6 +248,9 @@ RULES: dict[str, Rule] = {
     "episodes.Episode": _episode,
     "debriefs.Debrief": _debrief,
     "risk.RiskAssessment": _risk,
+    "people.ChildProfile": _profile,
+    "episodes.InformationRequest": _information_request,
+    "risk.ExploitationScreening": _screening,
     "people.SourceRecordVersion": _version,
     "linkage.MatchDecision": _decision,
     "linkage.IdentityChange": _identity_change,

@@ -20,10 +20,10 @@ from django.utils import timezone
 from hafan.debriefs.models import Debrief
 from hafan.episodes.models import Episode
 from hafan.ingest.models import ImportRowError
-from hafan.people.models import Allocation, Child, Fact, ResponsePlan, SourceRecord
+from hafan.people.models import Allocation, Child, ChildProfile, Fact, ResponsePlan, SourceRecord
 from hafan.referrals.models import Referral
 from hafan.rights.models import RequestStatus, SubjectAccessRequest
-from hafan.risk.models import RiskAssessment
+from hafan.risk.models import ExploitationScreening, HubTask, RiskAssessment
 from hafan.sharing.models import BreakGlassGrant, Disclosure, LegalHold
 
 
@@ -59,6 +59,9 @@ ACTIVITY: list[tuple[Any, str, list[str]]] = [
     (Referral, "child", ["referred_at", "outcome_at"]),
     (ResponsePlan, "child", ["agreed_at"]),
     (Allocation, "child", ["started_at", "ended_at"]),
+    (ChildProfile, "child", ["prepared_at"]),
+    (HubTask, "child", ["due_at", "completed_at"]),
+    (ExploitationScreening, "child", ["screened_at"]),
 ]
 
 

@@ -1,6 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from hafan.risk import views
 
 app_name = "risk"
-urlpatterns: list = [  # type: ignore[type-arg]
-    # Hub tasks and exploitation screening (issue 6, item 7) add their pages here.
+urlpatterns = [
+    # Hub tasks and exploitation screening (issue 6, item 7).
+    path("", views.task_list, name="tasks"),
+    path("screening/<uuid:child_id>/", views.screening, name="screening"),
+    path("<uuid:public_id>/", views.task_detail, name="task"),
 ]

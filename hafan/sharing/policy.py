@@ -397,12 +397,110 @@ def can_rectify_child_identity(actor: Actor) -> bool:
 
 # Issue 6 / information call
 
+# Which role answers an information call for each service (episodes.InformationService values: the policy
+# imports no models, so the services are named by value).
+INFORMATION_SERVICE_ROLES: dict[str, Role] = {
+    "social_care": Role.SOCIAL_WORKER,
+    "education": Role.EDUCATION_WORKER,
+    "health": Role.HEALTH_NURSE,
+    "debrief": Role.DEBRIEF_WORKER,
+}
+
+
+def can_answer_information_request(actor: Actor, *, agency_code: str, service: str) -> bool:
+    """Answer an agency's part of an information call: a worker of the asked agency whose role serves the
+    asked service, in the hub team (the charity's debrief workers are never in it, and answer for it)."""
+    if not _partner(actor) or actor.agency_code != agency_code:
+        return False
+    if INFORMATION_SERVICE_ROLES.get(service) != actor.role:
+        return False
+    return is_debrief_worker(actor) or (is_casework(actor) and actor.hub_member)
+
+
 # Issue 6 / risk questions and reviews
+
+
+def can_view_review_list(actor: Actor) -> bool:
+    """The list of risk reviews overdue and episodes not yet graded: the hub's police, who grade and review."""
+    return can_grade_risk(actor) and actor.hub_member
+
 
 # Issue 6 / response plan
 
+
+def can_decide_response_plan(actor: Actor, *, is_named_worker: bool, same_council: bool) -> bool:
+    """Agree (or refuse) a proposed response plan: the child's case-holding social worker named on the plan or,
+    when the plan names nobody (no case holder), a social worker of the child's responsible council
+    (`same_council` is only true then). In the hub team or outside it: the case holder need not be in the hub."""
+    return _partner(actor) and actor.role == Role.SOCIAL_WORKER and (is_named_worker or same_council)
+
+
 # Issue 6 / child information profile and the printable briefing
+
+
+def _profile_social_worker(actor: Actor, *, relation: Relation) -> bool:
+    """A social worker in the hub team, or one allocated to the child (a council outside the hub)."""
+    if not (is_casework(actor) and actor.role == Role.SOCIAL_WORKER):
+        return False
+    return relation == Relation.ALLOCATED or (actor.hub_member and relation != Relation.NONE)
+
+
+def can_prepare_profile(actor: Actor, *, relation: Relation) -> bool:
+    """The child information profile (Philomena protocol) is the council's: its social workers prepare it."""
+    return _profile_social_worker(actor, relation=relation)
+
+
+def can_view_profile(actor: Actor, *, relation: Relation, child_missing: bool) -> bool:
+    """Social workers (hub or allocated) always; hub police only while the child is missing, when the protocol
+    releases the profile to them. Nobody else: it describes a child who is not missing to no one outside care."""
+    if _profile_social_worker(actor, relation=relation):
+        return True
+    return (
+        child_missing
+        and is_casework(actor)
+        and actor.role in POLICE_ROLES
+        and actor.agency_kind == AgencyKind.POLICE
+        and actor.hub_member
+        and relation != Relation.NONE
+    )
+
 
 # Issue 6 / notifications and assignment
 
+
+def can_assign_episode(actor: Actor) -> bool:
+    """Assign a missing episode to an officer or coordinator (and be assigned one): hub police coordinators and
+    supervisors of a partner force."""
+    return sees_every_child(actor) and actor.role in POLICE_ROLES and actor.agency_kind == AgencyKind.POLICE
+
+
 # Issue 6 / triggers, hub tasks and screening
+
+
+def can_view_hub_tasks(actor: Actor) -> bool:
+    """The hub's task list (strategy meetings, exploitation reviews): hub casework staff."""
+    return sees_every_child(actor)
+
+
+def can_view_hub_task(actor: Actor, *, relation: Relation) -> bool:
+    """One child's hub task: hub casework staff, and casework staff allocated to the child (the case holder
+    is told about it even when they work outside the hub)."""
+    if not can_view_child_record(actor, relation=relation):
+        return False
+    return can_view_hub_tasks(actor) or relation == Relation.ALLOCATED
+
+
+def can_complete_hub_task(actor: Actor) -> bool:
+    """Record a task's outcome (the meeting held, the review done): the hub's police and social workers."""
+    return sees_every_child(actor) and actor.role in {
+        Role.POLICE_COORDINATOR,
+        Role.POLICE_SUPERVISOR,
+        Role.SOCIAL_WORKER,
+    }
+
+
+def can_screen_exploitation(actor: Actor, *, relation: Relation) -> bool:
+    """The SERAF-style exploitation screening: hub casework staff, and social workers allocated to the child."""
+    if not can_view_child_record(actor, relation=relation):
+        return False
+    return actor.hub_member or (relation == Relation.ALLOCATED and actor.role == Role.SOCIAL_WORKER)

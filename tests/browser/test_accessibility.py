@@ -21,7 +21,7 @@ from hafan.core.vocabulary import FactCategory
 from hafan.debriefs.services import debrief_record
 from hafan.episodes.models import Episode
 from hafan.episodes.services import episode_record_return
-from hafan.people.services import PersonDetails, fact_add, response_plan_agree
+from hafan.people.services import PersonDetails, fact_add, response_plan_propose
 from hafan.referrals.models import Service, ServiceKind
 from hafan.referrals.services import referral_send
 from hafan.risk.services import risk_grade_record
@@ -100,13 +100,15 @@ def scene(
             source=f"{code} case system",
             actor=coordinator,
         )
-    response_plan_agree(
+    response_plan_propose(
         child=child,
-        agreed_by=staff["socialworker"],
+        proposed_by=staff["socialworker"],
         plan="Always treat as high risk. Carer to search Pill and the bus station first.",
         treat_as_grade="high",
-        social_worker_agreed=True,
+        likelihood="high",
+        harm="high",
         review_due=timezone.localdate() + datetime.timedelta(days=60),
+        based_on=None,
     )
     risk_grade_record(
         episode=current,

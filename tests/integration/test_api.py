@@ -551,6 +551,9 @@ def test_the_openapi_schema_lists_every_endpoint() -> None:
         "/api/v1/debriefs/{public_id}",
         "/api/v1/imports/{format_name}",
         "/api/v1/imports/runs/{public_id}",
+        # Issue 6 / information call
+        "/api/v1/information-requests",
+        "/api/v1/information-requests/{public_id}/answer",
     }
     assert schema["components"]["securitySchemes"]["ApiTokenAuth"] == {"type": "http", "scheme": "bearer"}
     nhs = schema["components"]["schemas"]["ChildIn"]["properties"]["nhs_number"]

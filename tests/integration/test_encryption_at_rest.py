@@ -258,7 +258,20 @@ def test_every_encrypted_field_is_listed() -> None:
         "episodes.Episode.safe_and_well_notes",
         "risk.RiskAssessment.rationale",
         "people.SourceRecordVersion.payload",
-    }
+        # Risk and response (issue 6): structured answers, information-call answers, the information profile,
+        # hub task outcomes and exploitation screenings.
+        "risk.RiskAssessment.answers",
+        "episodes.InformationRequest.answer",
+        *(
+            f"people.ChildProfile.{name}"
+            for name in (
+                "placement", "description", "nicknames", "marks", "associates", "places", "phones",
+                "social_media", "transport", "medical_needs",
+            )
+        ),
+        "risk.HubTask.outcome",
+        "risk.ExploitationScreening.answers",
+    }  # fmt: skip
 
 
 # Key rotation

@@ -401,9 +401,62 @@ def build_world() -> World:
     briefing_for(user=users["nurse"], episode=episode)
     _disclosure(world)
     _rights(world, child=child, wrong=wrong)
+    _risk_and_response(world, child=child, episode=episode)
     for name, user in users.items():
         world.tokens[name] = api_token_issue(user=user, name=f"walk-{name}")
     return world
+
+
+def _risk_and_response(world: World, *, child: Any, episode: Any) -> None:
+    """Issue 6: an open information request (the health board's), a plan waiting for the social worker, an
+    information profile with a photo, a hub task from a screening, and a notice (the coordinator's assignment)."""
+    import io
+
+    from PIL import Image
+
+    from hafan.episodes.models import InformationRequest, InformationService
+    from hafan.episodes.services import episode_assign
+    from hafan.notifications.models import Notification
+    from hafan.people.services import child_profile_save, response_plan_propose
+    from hafan.risk.models import HubTask
+    from hafan.risk.triggers import screening_record
+
+    users = world.users
+    request = InformationRequest.objects.get(episode=episode, service=InformationService.HEALTH)
+    plan = response_plan_propose(
+        child=child,
+        proposed_by=users["coordinator"],
+        plan="Treat as high risk; carers check the skate park first.",
+        treat_as_grade="high",
+        likelihood="high",
+        harm="high",
+        review_due=timezone.localdate() + datetime.timedelta(days=90),
+        based_on=None,
+    )
+    photo = io.BytesIO()
+    Image.new("RGB", (40, 50), (90, 120, 160)).save(photo, format="PNG")
+    child_profile_save(
+        child=child,
+        prepared_by=users["socialworker"],
+        based_on_version=None,
+        description="Slim, dark hair",
+        places="Skate park",
+        photo=photo.getvalue(),
+        photo_content_type="image/png",
+    )
+    screening_record(
+        child=child,
+        episode=episode,
+        screened_by=users["socialworker"],
+        answers={"carries_weapon": True, "gang_places": True, "returns_injured": True},
+    )
+    episode_assign(episode=episode, assigned_by=users["supervisor"], assignee=users["coordinator"])
+    world.values.update(
+        information_request=str(request.public_id),
+        plan=str(plan.public_id),
+        hub_task=str(HubTask.objects.filter(child=child).order_by("pk").first().public_id),  # type: ignore[union-attr]
+        notification=str(Notification.objects.filter(recipient=users["coordinator"]).first().public_id),  # type: ignore[union-attr]
+    )
 
 
 def _allocate(*, child: Any, user: User, by: User) -> Any:
@@ -535,6 +588,13 @@ PARAMETERS: dict[tuple[str, str], str] = {
     ("/api/v1/debriefs/{public_id}", "public_id"): "debrief",
     ("/api/v1/imports/runs/{public_id}", "public_id"): "run",
     ("/api/v1/imports/{format_name}", "format_name"): "format",
+    # Risk and response (issue 6).
+    ("episodes:information_answer", "request_id"): "information_request",
+    ("episodes:response_plan_decide", "plan_id"): "plan",
+    ("risk:task", "public_id"): "hub_task",
+    ("risk:screening", "child_id"): "child",
+    ("notifications:open", "public_id"): "notification",
+    ("/api/v1/information-requests/{public_id}/answer", "public_id"): "information_request",
 }
 # Values that name nothing, by converter: the 404 a refusal must be identical to.
 MISSING = {"uuid": "0b6e1bd4-4b7c-4c47-9d53-000000000000", "str": "0b6e1bd4-4b7c-4c47-9d53-000000000000"}

@@ -427,8 +427,9 @@ def test_social_worker_agrees_a_response_plan_that_binds_the_next_episode(
         plan_url,
         {
             "plan": "Always treat as high risk. Carer to search Pill and the bus station first.",
+            "likelihood": "high",
+            "harm": "high",
             "treat_as_grade": "high",
-            "social_worker_agreed": "on",
             "review_due": (timezone.localdate() + datetime.timedelta(days=90)).isoformat(),
         },
     )

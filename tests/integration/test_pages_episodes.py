@@ -19,7 +19,7 @@ from hafan.debriefs.models import Debrief
 from hafan.episodes.models import Episode, EpisodeStatus
 from hafan.episodes.services import episode_record_return
 from hafan.people.models import Child
-from hafan.people.services import PersonDetails, fact_add, response_plan_agree
+from hafan.people.services import PersonDetails, fact_add, response_plan_propose
 from hafan.risk.models import RiskAssessment
 from hafan.risk.services import risk_grade_record
 from hafan.sharing.models import AuditAction, AuditEvent
@@ -395,15 +395,17 @@ def test_risk_form_defaults_the_review_for_the_grade_when_left_blank(coordinator
     assert assessment.next_review_due <= timezone.now() + datetime.timedelta(hours=12)
 
 
-def test_risk_form_shows_the_service_error_when_below_the_response_plan(coordinator, report_missing):
+def test_risk_form_shows_the_service_error_when_below_the_response_plan(
+    coordinator, social_worker, report_missing
+):
     episode = report_missing()
-    response_plan_agree(
+    response_plan_propose(
         child=episode.child,
-        agreed_by=coordinator,
+        proposed_by=social_worker,
         plan="Always treat as high risk.",
         treat_as_grade="high",
-        social_worker_agreed=True,
         review_due=timezone.localdate() + datetime.timedelta(days=90),
+        based_on=None,
     )
     client = _client(coordinator)
     url = reverse("episodes:risk", args=[episode.public_id])
@@ -558,8 +560,9 @@ def test_social_worker_agrees_a_response_plan(social_worker, report_missing):
         reverse("episodes:response_plan", args=[episode.public_id]),
         {
             "plan": "Carer to search Pill and the bus station first; police deploy after 2 hours.",
+            "likelihood": "high",
+            "harm": "medium",
             "treat_as_grade": "medium",
-            "social_worker_agreed": "on",
             "review_due": (timezone.localdate() + datetime.timedelta(days=60)).isoformat(),
         },
     )
@@ -580,6 +583,8 @@ def test_response_plan_with_no_minimum_grade(coordinator, report_missing):
         reverse("episodes:response_plan", args=[episode.public_id]),
         {
             "plan": "Phone the grandmother first.",
+            "likelihood": "low",
+            "harm": "low",
             "treat_as_grade": "",
             "review_due": timezone.localdate().isoformat(),
         },

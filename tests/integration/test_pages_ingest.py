@@ -433,7 +433,8 @@ def test_a_running_import_polls_and_its_progress_refreshes_the_page_once_finishe
     assert done["HX-Refresh"] == "true"
     assert "hx-get" not in done.content.decode()
     finished = client.get(while_running["url"]).content.decode()
-    assert "hx-trigger" not in finished
+    # Only the notification bell still polls: the progress panel has stopped.
+    assert "?part=progress" not in finished
 
 
 def test_without_htmx_the_progress_part_is_the_whole_page(administrator: Any, errors_run: ImportRun) -> None:

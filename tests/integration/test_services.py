@@ -22,7 +22,7 @@ from hafan.episodes.models import Episode, EpisodeStatus
 from hafan.episodes.selectors import briefing_for
 from hafan.episodes.services import episode_record_return
 from hafan.people.models import Child, Fact, ResponsePlan, SourceRecord
-from hafan.people.services import PersonDetails, child_create, response_plan_agree
+from hafan.people.services import PersonDetails, child_create, response_plan_propose
 from hafan.referrals.models import Referral, ReferralStatus, Service, ServiceKind
 from hafan.referrals.services import referral_send, referral_update
 from hafan.risk.models import RiskAssessment
@@ -383,13 +383,13 @@ def test_a_grade_is_confirmed_once(episode: Episode, coordinator: Any, superviso
 def test_a_response_plan_sets_the_lowest_grade_unless_the_rationale_says_why_not(
     episode: Episode, coordinator: Any, social_worker: Any
 ) -> None:
-    plan = response_plan_agree(
+    plan = response_plan_propose(
         child=episode.child,
-        agreed_by=social_worker,
+        proposed_by=social_worker,
         plan="Always treat as high risk; carer to check Tredegar Park first.",
         treat_as_grade=RiskGrade.HIGH,
-        social_worker_agreed=True,
         review_due=timezone.localdate() + datetime.timedelta(days=90),
+        based_on=None,
     )
     assert_audited(
         action=AuditAction.CREATE,
@@ -425,13 +425,13 @@ def test_only_police_and_social_workers_agree_response_plans(
     episode: Episode, persona: str, request: pytest.FixtureRequest
 ) -> None:
     with pytest.raises(NotPermitted):
-        response_plan_agree(
+        response_plan_propose(
             child=episode.child,
-            agreed_by=request.getfixturevalue(persona),
+            proposed_by=request.getfixturevalue(persona),
             plan="Treat as high risk.",
             treat_as_grade=RiskGrade.HIGH,
-            social_worker_agreed=False,
             review_due=timezone.localdate(),
+            based_on=None,
         )
     assert not ResponsePlan.objects.exists()
 
@@ -718,13 +718,13 @@ def test_every_domain_row_written_by_a_service_has_a_create_audit_row(
     returned: Episode, coordinator: Any, supervisor: Any, social_worker: Any, debrief_worker: Any
 ) -> None:
     _grade(returned, coordinator, "high")
-    response_plan_agree(
+    response_plan_propose(
         child=returned.child,
-        agreed_by=social_worker,
+        proposed_by=social_worker,
         plan="Treat as high risk.",
         treat_as_grade="high",
-        social_worker_agreed=True,
         review_due=timezone.localdate(),
+        based_on=None,
     )
     debrief_record(
         debrief=returned.debrief,

@@ -181,11 +181,70 @@ QUESTIONS: dict[str, tuple[Callable[[Actor], bool], set[str]]] = {
     "can_rectify_child_identity": (
         policy.can_rectify_child_identity, {"coordinator", "supervisor", "social_worker", "ig_auditor"}),
     # Issue 6 / information call
+    "can_answer_information_request[NCC, social care]": (
+        lambda a: policy.can_answer_information_request(a, agency_code="NCC", service="social_care"),
+        {"social_worker"}),
+    # Caerphilly's own social worker is outside the hub team: the hub's worker answers, not them.
+    "can_answer_information_request[CCBC, social care]": (
+        lambda a: policy.can_answer_information_request(a, agency_code="CCBC", service="social_care"), NOBODY),
+    "can_answer_information_request[CCBC, education]": (
+        lambda a: policy.can_answer_information_request(a, agency_code="CCBC", service="education"),
+        {"education_worker"}),
+    "can_answer_information_request[NCC, education]": (
+        lambda a: policy.can_answer_information_request(a, agency_code="NCC", service="education"), NOBODY),
+    "can_answer_information_request[ABUHB, health]": (
+        lambda a: policy.can_answer_information_request(a, agency_code="ABUHB", service="health"), {"nurse"}),
+    "can_answer_information_request[LLAMAU, debrief]": (
+        lambda a: policy.can_answer_information_request(a, agency_code=PROVIDER, service="debrief"),
+        {"debrief_worker"}),
+    "can_answer_information_request[GWP, social care]": (
+        lambda a: policy.can_answer_information_request(a, agency_code="GWP", service="social_care"), NOBODY),
     # Issue 6 / risk questions and reviews
+    "can_view_review_list": (policy.can_view_review_list, POLICE),
     # Issue 6 / response plan
+    "can_decide_response_plan[named worker]": (
+        lambda a: policy.can_decide_response_plan(a, is_named_worker=True, same_council=False),
+        {"social_worker", "outside_hub"}),
+    "can_decide_response_plan[nobody named, same council]": (
+        lambda a: policy.can_decide_response_plan(a, is_named_worker=False, same_council=True),
+        {"social_worker", "outside_hub"}),
+    "can_decide_response_plan[another worker]": (
+        lambda a: policy.can_decide_response_plan(a, is_named_worker=False, same_council=False), NOBODY),
     # Issue 6 / child information profile and the printable briefing
+    "can_prepare_profile[hub_member]": (
+        lambda a: policy.can_prepare_profile(a, relation=Relation.HUB_MEMBER), {"social_worker"}),
+    "can_prepare_profile[allocated]": (
+        lambda a: policy.can_prepare_profile(a, relation=Relation.ALLOCATED), {"social_worker", "outside_hub"}),
+    "can_prepare_profile[none]": (lambda a: policy.can_prepare_profile(a, relation=Relation.NONE), NOBODY),
+    "can_view_profile[hub_member, not missing]": (
+        lambda a: policy.can_view_profile(a, relation=Relation.HUB_MEMBER, child_missing=False), {"social_worker"}),
+    "can_view_profile[hub_member, missing]": (
+        lambda a: policy.can_view_profile(a, relation=Relation.HUB_MEMBER, child_missing=True),
+        {"social_worker"} | POLICE),
+    "can_view_profile[allocated, not missing]": (
+        lambda a: policy.can_view_profile(a, relation=Relation.ALLOCATED, child_missing=False),
+        {"social_worker", "outside_hub"}),
+    "can_view_profile[break_glass, missing]": (
+        lambda a: policy.can_view_profile(a, relation=Relation.BREAK_GLASS, child_missing=True),
+        {"social_worker"} | POLICE),
+    "can_view_profile[none, missing]": (
+        lambda a: policy.can_view_profile(a, relation=Relation.NONE, child_missing=True), NOBODY),
     # Issue 6 / notifications and assignment
+    "can_assign_episode": (policy.can_assign_episode, POLICE),
     # Issue 6 / triggers, hub tasks and screening
+    "can_view_hub_tasks": (policy.can_view_hub_tasks, HUB_CASEWORK),
+    "can_view_hub_task[hub_member]": (
+        lambda a: policy.can_view_hub_task(a, relation=Relation.HUB_MEMBER), HUB_CASEWORK),
+    "can_view_hub_task[allocated]": (
+        lambda a: policy.can_view_hub_task(a, relation=Relation.ALLOCATED), CASEWORK),
+    "can_view_hub_task[none]": (lambda a: policy.can_view_hub_task(a, relation=Relation.NONE), NOBODY),
+    "can_complete_hub_task": (policy.can_complete_hub_task, {"coordinator", "supervisor", "social_worker"}),
+    "can_screen_exploitation[hub_member]": (
+        lambda a: policy.can_screen_exploitation(a, relation=Relation.HUB_MEMBER), HUB_CASEWORK),
+    "can_screen_exploitation[allocated]": (
+        lambda a: policy.can_screen_exploitation(a, relation=Relation.ALLOCATED), CASEWORK),
+    "can_screen_exploitation[none]": (
+        lambda a: policy.can_screen_exploitation(a, relation=Relation.NONE), NOBODY),
 }  # fmt: skip
 
 CELLS = [
@@ -285,6 +344,10 @@ _KWARG_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "fact": LABELS,
     "shares": SHARES,
     "purpose": st.sampled_from(Purpose),
+    "service": st.sampled_from(sorted(policy.INFORMATION_SERVICE_ROLES)),  # Issue 6 / information call
+    "child_missing": st.booleans(),  # Issue 6 / child information profile
+    "is_named_worker": st.booleans(),  # Issue 6 / response plan
+    "same_council": st.booleans(),  # Issue 6 / response plan
 }
 CAN_FUNCTIONS = sorted(
     (name, fn) for name, fn in inspect.getmembers(policy, inspect.isfunction) if name.startswith("can_")

@@ -41,11 +41,21 @@ STAFF = [
 ]
 
 
+# The demo only (not test personas): a hub social worker for each council that has none above, so that every
+# council's children can have a response plan agreed (issue 6) and every council hears of an out-of-area return.
+DEMO_COUNCIL_STAFF = [
+    StaffSeed("sw-blaenaugwent", "Gwenllian", "Jenkins", Role.SOCIAL_WORKER, "BGCBC"),
+    StaffSeed("sw-caerphilly", "Dafydd", "Lewis", Role.SOCIAL_WORKER, "CCBC"),
+    StaffSeed("sw-monmouthshire", "Rhodri", "Powell", Role.SOCIAL_WORKER, "MCC", "cy"),
+    StaffSeed("sw-torfaen", "Sioned", "Watkins", Role.SOCIAL_WORKER, "TCBC"),
+]
+
+
 @transaction.atomic
-def demo_staff_seed(*, password: str) -> dict[str, User]:
-    """Creates any missing staff from STAFF (idempotent) and returns them by username."""
+def demo_staff_seed(*, password: str, seeds: list[StaffSeed] | None = None) -> dict[str, User]:
+    """Creates any missing staff from `seeds` (default STAFF; idempotent) and returns them by username."""
     users: dict[str, User] = {}
-    for seed in STAFF:
+    for seed in STAFF if seeds is None else seeds:
         existing = User.objects.filter(username=seed.username).first()
         users[seed.username] = existing or staff_create(
             username=seed.username,
@@ -70,7 +80,7 @@ def demo_two_factor_seed() -> int:
     from hafan.accounts.services import totp_device_confirmed, totp_device_provision
 
     made = 0
-    for user in User.objects.filter(username__in=[seed.username for seed in STAFF]):
+    for user in User.objects.filter(username__in=[seed.username for seed in STAFF + DEMO_COUNCIL_STAFF]):
         if totp_device_confirmed(user=user) is None:
             totp_device_provision(user=user, name=DEMO_DEVICE_NAME)
             made += 1

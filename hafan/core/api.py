@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -29,11 +30,12 @@ from hafan.core.api_schemas import (
     ErrorOut,
     ReturnIn,
     ReturnOut,
+    RiskConflictOut,
     RiskGradeIn,
     RiskOut,
     ValidationErrorOut,
 )
-from hafan.core.errors import InvalidAction, NotPermitted
+from hafan.core.errors import EditConflict, InvalidAction, NotPermitted
 from hafan.core.vocabulary import Channel, Purpose
 from hafan.debriefs.selectors import debrief_get_for_user, debrief_queue_for
 from hafan.debriefs.services import debrief_record
@@ -157,6 +159,7 @@ def _risk(assessment: RiskAssessment) -> dict[str, Any]:
         "next_review_due": assessment.next_review_due,
         "confirmed_by": _staff_name(assessment.confirmed_by),
         "confirmed_at": assessment.confirmed_at,
+        "answers": dict(assessment.answers or {}),  # type: ignore[arg-type]  # the encrypted JSON document
     }
 
 
@@ -315,22 +318,46 @@ def episode_briefing(request: HttpRequest, public_id: str) -> dict[str, Any]:
 
 @api.post(
     "/episodes/{public_id}/risk",
-    response={201: RiskOut, **WRITE_ERRORS},
+    response={201: RiskOut, **WRITE_ERRORS, 409: RiskConflictOut},
     tags=["risk"],
     url_name="risk_grade_record",
     summary="Grade (or re-grade) the risk",
 )
 def grade_risk(request: HttpRequest, public_id: str, payload: RiskGradeIn) -> Status[dict[str, Any]]:
     episode = episode_get_for_user(user=request.user, public_id=public_id, purpose=Purpose.MISSING_EPISODE)
-    assessment = risk_grade_record(
-        episode=episode,
-        author=request.user,
-        grade=payload.grade.value,
-        factors=[factor.value for factor in payload.factors],
-        rationale=payload.rationale,
-        departs_from_plan=payload.departs_from_plan,
-        next_review_due=payload.next_review_due,
-    )
+    check: dict[
+        str, Any
+    ] = {}  # based_on left out: no conflict check (a first grade, or a feed that does not track)
+    if "based_on" in payload.model_fields_set:
+        start = None
+        if payload.based_on is not None:
+            start = episode.risk_assessments.filter(public_id=payload.based_on).first()
+            if start is None:
+                raise DjangoValidationError(
+                    {"based_on": _("No risk grade of this episode has that identifier.")}
+                )
+        check["based_on"] = start
+    try:
+        assessment = risk_grade_record(
+            episode=episode,
+            author=request.user,
+            grade=payload.grade.value,
+            factors=[factor.value for factor in payload.factors],
+            rationale=payload.rationale,
+            departs_from_plan=payload.departs_from_plan,
+            next_review_due=payload.next_review_due,
+            answers={
+                code.value: {"answer": a.answer.value, "note": a.note} for code, a in payload.answers.items()
+            },
+            **check,
+        )
+    except EditConflict as exc:
+        current = exc.current
+        detail = {
+            "detail": str(exc),
+            "current": _risk(current) if isinstance(current, RiskAssessment) else None,
+        }
+        return Status(409, detail)
     return Status(201, _risk(assessment))
 
 

@@ -16,7 +16,7 @@ from hafan.core.vocabulary import DataCategory, FactCategory, Handling, RiskGrad
 from hafan.debriefs.models import Indicator, OfferStatus, PullFactor, PushFactor, ShareBasis
 from hafan.episodes.models import EpisodeCategory, EpisodeStatus, FoundBy
 from hafan.people.models import Sex
-from hafan.risk.models import RiskFactor
+from hafan.risk.models import Answer, RiskFactor, RiskQuestion
 
 # Errors
 
@@ -184,6 +184,20 @@ class ResponsePlanOut(Schema):
     review_due: datetime.date
 
 
+class RiskAnswerIn(Schema):
+    answer: Answer = Field(description="yes, no or unknown.")
+    note: str = Field(default="", description="What the answer rests on (up to 500 characters).")
+
+
+class RiskAnswerOut(Schema):
+    answer: Answer
+    note: str
+    prefilled: str = Field(description="What Hafan suggested from the agencies' data, if anything.")
+    source: str = Field(description="Where the suggestion came from.")
+    source_date: str
+    corrected: bool = Field(description="The grader changed Hafan's suggestion.")
+
+
 class RiskOut(Schema):
     public_id: uuid.UUID = Field(description="The assessment's identifier (used to confirm it).")
     grade: RiskGrade
@@ -194,6 +208,17 @@ class RiskOut(Schema):
     next_review_due: datetime.datetime
     confirmed_by: str | None = Field(description="The supervisor who confirmed the grade, once confirmed.")
     confirmed_at: datetime.datetime | None
+    answers: dict[RiskQuestion, RiskAnswerOut] = Field(
+        default_factory=dict, description="The structured questions, by code, as the grader answered them."
+    )
+
+
+class RiskConflictOut(Schema):
+    detail: str = Field(description="What went wrong, in words a person can act on.")
+    current: RiskOut | None = Field(
+        default=None,
+        description="The grade saved since the grader started: read it, then send again if yours stands.",
+    )
 
 
 class BriefingOut(Schema):
@@ -225,6 +250,16 @@ class RiskGradeIn(Schema):
         description="Set when the grade is below the minimum in the child's response plan (refused otherwise).",
     )
     next_review_due: AwareDatetime = Field(description="When the grade must next be reviewed; after now.")
+    answers: dict[RiskQuestion, RiskAnswerIn] = Field(
+        default_factory=dict, description="The structured questions (College of Policing), by code."
+    )
+    based_on: uuid.UUID | None = Field(
+        default=None,
+        description=(
+            "The assessment in force when the grader started (omit for a first grade only when none existed). "
+            "If another grade was saved since, the answer is 409 with the current one and nothing is written."
+        ),
+    )
 
 
 # Return

@@ -40,9 +40,15 @@ DEMO_PASSWORD = "hafan-demo-2026"  # noqa: S105 - the demo's published password;
 HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
 CLOSE_AFTER = 7 * DAY
-# Who agrees a demo response plan: the demo staff include a social worker of these councils only (Newport in
-# the hub, Caerphilly's caseworker outside it). Other councils' proposals stay waiting for agreement.
-DEMO_PLAN_DECIDERS = {"NCC": "socialworker", "CCBC": "caseworker"}
+# Who agrees a demo response plan for a child nobody holds the case of: a hub social worker of the child's
+# council (accounts.demo_staff.DEMO_COUNCIL_STAFF). A child allocated to a case holder has their agreement.
+DEMO_PLAN_DECIDERS = {
+    "NCC": "socialworker",
+    "CCBC": "sw-caerphilly",
+    "BGCBC": "sw-blaenaugwent",
+    "MCC": "sw-monmouthshire",
+    "TCBC": "sw-torfaen",
+}
 
 POLICE_SYSTEM = "Niche RMS"
 SOCIAL_CARE_SYSTEM = "WCCIS"
@@ -1710,7 +1716,11 @@ def load_demo(
             decider = DEMO_PLAN_DECIDERS.get(cp.council)
             if proposed.status == "proposed" and rp.social_worker_agreed and decider:
                 response_plan_decide(
-                    plan=proposed, social_worker=staff[decider], agree=True, note="", at=rp.agreed_at
+                    plan=proposed,
+                    social_worker=proposed.social_worker or staff[decider],
+                    agree=True,
+                    note="",
+                    at=rp.agreed_at,
                 )
             continue
         ep = cp.episodes[index]
@@ -1889,7 +1899,7 @@ def generate(
     *, seed: int = 2013, children: int = 600, years: int = 3, now: datetime.datetime | None = None
 ) -> DemoSummary:
     """Seeds the partnership, the service directory and the demo staff, then the children and their history."""
-    from hafan.accounts.demo_staff import demo_staff_seed
+    from hafan.accounts.demo_staff import DEMO_COUNCIL_STAFF, STAFF, demo_staff_seed
     from hafan.agencies.services import partnership_seed
     from hafan.debriefs.models import Debrief, OfferStatus
     from hafan.episodes.models import Episode, EpisodeStatus
@@ -1907,7 +1917,7 @@ def generate(
         for code, mappings in PARTNER_CODES.items():
             code_mappings_seed(agencies[code], mappings)
         services = {s.kind: s for s in service_directory_seed()}
-        staff = demo_staff_seed(password=DEMO_PASSWORD)
+        staff = demo_staff_seed(password=DEMO_PASSWORD, seeds=STAFF + DEMO_COUNCIL_STAFF)
         hub_children = load_demo(plan, agencies=agencies, services=services, staff=staff)
         load_risk_and_response(plan, hub_children=hub_children, staff=staff)
     return DemoSummary(

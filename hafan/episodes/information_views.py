@@ -26,6 +26,7 @@ from hafan.episodes.models import InformationRequestStatus
 from hafan.episodes.selectors import (
     episode_get_for_user,
     information_call_panel,
+    information_call_unchanged,
     information_request_get_for_answerer,
     information_requests_to_answer,
     information_services_answered_by,
@@ -35,7 +36,11 @@ from hafan.episodes.services import information_request_answer
 
 @require_http_methods(["GET"])
 def information_call(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    """The information call panel alone: the briefing asks for it every few seconds while a request is open."""
+    """The information call panel alone: the briefing asks for it every few seconds while a request is open.
+    A poll naming the version it shows gets 204 (htmx keeps the panel) when nothing changed, so an open briefing
+    does not re-read, and re-audit, the child's record every few seconds."""
+    if information_call_unchanged(user=request.user, public_id=public_id, since=request.GET.get("since", "")):
+        return HttpResponse(status=204)
     episode = episode_get_for_user(user=request.user, public_id=public_id, purpose=Purpose.MISSING_EPISODE)
     panel = information_call_panel(user=request.user, episode=episode)
     return render(request, "episodes/_information_panel.html", {"panel": panel})

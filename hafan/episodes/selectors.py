@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -270,6 +271,33 @@ class InformationCallPanel:
     poll_seconds: int
     # While a request is still open the panel keeps asking for news; once all are answered it stops.
     live: bool
+    # What the panel showed, as a fingerprint: a poll that finds it unchanged gets "nothing new" (204).
+    version: str = ""
+
+
+def information_call_version(episode_id: int) -> str:
+    """A fingerprint of the call's state (statuses, deadlines, answers' times, escalations; no child data), so
+    a poll can tell "nothing new" without reading the child's record."""
+    rows = InformationRequest.objects.filter(episode_id=episode_id).order_by("pk")
+    state = [
+        (r.pk, r.status, r.due_at, r.answered_at, r.escalated_at, r.facts_found)
+        for r in rows.only("pk", "status", "due_at", "answered_at", "escalated_at", "facts_found")
+    ]
+    status = Episode.objects.filter(pk=episode_id).values_list("status", flat=True).first()
+    return hashlib.sha256(repr((status, state)).encode()).hexdigest()[:16]
+
+
+def information_call_unchanged(*, user: Any, public_id: uuid.UUID | str, since: str) -> bool:
+    """For the panel's poll: True when the user may see the episode's briefing and the call is as it was at
+    `since`. Permission-checked like the briefing; it reads no part of the child's record (ids and statuses
+    only), so it is not an audited read: any change is then read, and audited, through the getter."""
+    try:
+        episode = episodes_visible_to(user).get(public_id=public_id)
+    except (Episode.DoesNotExist, ValueError, ValidationError):
+        return False
+    if not policy.can_view_child_record(actor_for(user), relation=relation_to(user, episode.child)):
+        return False
+    return bool(since) and information_call_version(episode.pk) == since
 
 
 def information_call_panel(
@@ -313,6 +341,7 @@ def information_call_panel(
         ],
         poll_seconds=settings.HAFAN_LIVE_POLL_SECONDS,
         live=episode.status != EpisodeStatus.CLOSED and any(r.status == open_status for r in requests),
+        version=information_call_version(episode.pk),
     )
 
 

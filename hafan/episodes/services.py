@@ -446,7 +446,7 @@ def information_request_answer(
     becomes a fact of the agency with the call as its provenance (labelled and handled like any of the
     agency's facts). Errors name `nothing_known`, `items`, `items.<n>.category`, `items.<n>.summary`, `note`."""
     request = (
-        InformationRequest.objects.select_for_update()
+        InformationRequest.objects.select_for_update(of=("self",))
         .select_related("episode__child", "agency")
         .get(pk=request.pk)
     )
@@ -582,7 +582,7 @@ def information_calls_escalate(*, now: datetime.datetime | None = None) -> int:
     many requests were escalated."""
     now = now or timezone.now()
     overdue = list(
-        InformationRequest.objects.select_for_update()
+        InformationRequest.objects.select_for_update(of=("self",))
         .filter(status=InformationRequestStatus.OPEN, due_at__lt=now, escalated_at__isnull=True)
         # Once the child is found, an unanswered call no longer needs a supervisor's chase.
         .filter(episode__status=EpisodeStatus.MISSING)

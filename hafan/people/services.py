@@ -435,7 +435,9 @@ def response_plan_propose(
         today=timezone.localtime(at).date(),
     )
     # One proposal at a time per child: the lock makes two simultaneous proposals queue, and the second conflicts.
-    child = Child.objects.select_for_update().select_related("responsible_council").get(pk=child.pk)
+    child = (
+        Child.objects.select_for_update(of=("self",)).select_related("responsible_council").get(pk=child.pk)
+    )
     waiting = (
         ResponsePlan.objects.filter(child=child, status=PlanStatus.PROPOSED).order_by("-agreed_at").first()
     )
@@ -524,7 +526,11 @@ def response_plan_decide(
 ) -> ResponsePlan:
     """The case-holding social worker agrees the proposal (it comes into force and replaces the plan in force)
     or does not (with a reason; the plan in force stays)."""
-    locked = ResponsePlan.objects.select_for_update().select_related("child", "social_worker").get(pk=plan.pk)
+    locked = (
+        ResponsePlan.objects.select_for_update(of=("self",))
+        .select_related("child", "social_worker")
+        .get(pk=plan.pk)
+    )
     if not _may_decide(social_worker, child=locked.child, named=locked.social_worker):
         raise NotPermitted(_("Only the child's case-holding social worker agrees a response plan."))
     if locked.status != PlanStatus.PROPOSED:

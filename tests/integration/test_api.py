@@ -428,6 +428,78 @@ def test_confirming_needs_a_supervisor_and_someone_else_s_grade(
     assert RiskAssessment.objects.get().confirmed_at is None
 
 
+def test_grading_through_the_api_takes_the_structured_answers_and_refuses_a_stale_start(
+    as_user: Callable[[Any], Client],
+    report_missing: Callable[..., Episode],
+    coordinator: Any,
+    supervisor: Any,
+) -> None:
+    episode = report_missing()
+    due = (timezone.now() + datetime.timedelta(hours=4)).isoformat()
+    first = post(
+        as_user(coordinator),
+        f"/episodes/{episode.public_id}/risk",
+        {
+            "grade": "medium",
+            "rationale": "First time missing.",
+            "next_review_due": due,
+            "answers": {
+                "out_of_character": {"answer": "yes", "note": "Never gone before."},
+                "medication": {"answer": "no"},
+            },
+            "based_on": None,
+        },
+    )
+    assert first.status_code == 201, first.content
+    answers = first.json()["answers"]
+    assert (
+        answers["out_of_character"]["answer"] == "yes"
+        and answers["out_of_character"]["note"] == "Never gone before."
+    )
+    assert answers["medication"] == {
+        "answer": "no", "note": "", "prefilled": "", "source": "", "source_date": "", "corrected": False
+    }  # fmt: skip
+    # The supervisor started before that grade existed: their save is refused, with the grade saved meanwhile.
+    stale = post(
+        as_user(supervisor),
+        f"/episodes/{episode.public_id}/risk",
+        {"grade": "high", "rationale": "Exploitation concerns.", "next_review_due": due, "based_on": None},
+    )
+    assert stale.status_code == 409
+    assert stale.json()["current"]["public_id"] == first.json()["public_id"]
+    assert RiskAssessment.objects.count() == 1
+    # Unknown questions, answers and starting grades are 422, and nothing is written.
+    bad = post(
+        as_user(supervisor),
+        f"/episodes/{episode.public_id}/risk",
+        {
+            "grade": "high",
+            "rationale": "x",
+            "next_review_due": due,
+            "answers": {"weather": {"answer": "yes"}},
+        },
+    )
+    assert bad.status_code == 422
+    unknown_start = post(
+        as_user(supervisor),
+        f"/episodes/{episode.public_id}/risk",
+        {
+            "grade": "high",
+            "rationale": "x",
+            "next_review_due": due,
+            "based_on": "0b6e1bd4-4b7c-4c47-9d53-000000000000",
+        },
+    )
+    assert unknown_start.status_code == 422 and "based_on" in unknown_start.content.decode()
+    fresh = post(
+        as_user(supervisor),
+        f"/episodes/{episode.public_id}/risk",
+        {"grade": "high", "rationale": "Exploitation concerns.", "next_review_due": due,
+         "based_on": first.json()["public_id"]},
+    )  # fmt: skip
+    assert fresh.status_code == 201 and RiskAssessment.objects.count() == 2
+
+
 def test_recording_a_return_twice_is_409(
     as_user: Callable[[Any], Client], report_missing: Callable[..., Episode], coordinator: Any
 ) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -347,6 +348,35 @@ def test_the_briefing_renders_the_panel_on_first_load_and_polls(
     assert 'hx-trigger="every 7s"' in body
     assert reverse("episodes:information_call", args=[episode.public_id]) in body
     assert "Aneurin Bevan University Health Board" in body
+
+
+def test_a_poll_that_finds_nothing_new_gets_204_and_reads_nothing(
+    client: Any, coordinator: Any, nurse: Any, outsider: Any, report_missing: Callable[..., Episode]
+) -> None:
+    episode = report_missing()
+    client.force_login(coordinator)
+    url = reverse("episodes:information_call", args=[episode.public_id])
+    first = client.get(url).content.decode()
+    version = re.search(r"since=([0-9a-f]+)", first)
+    assert version is not None
+    reads = AuditEvent.objects.filter(action=AuditAction.VIEW).count()
+    quiet = client.get(url, {"since": version[1]})
+    assert quiet.status_code == 204 and quiet.content == b""
+    assert AuditEvent.objects.filter(action=AuditAction.VIEW).count() == reads  # no read, so no audit row
+
+    information_request_answer(
+        request=_request(episode, "ABUHB", "health"),
+        answered_by=nurse,
+        nothing_known=False,
+        items=[("health_need", ASTHMA)],
+    )
+    news = client.get(url, {"since": version[1]})
+    assert news.status_code == 200 and ASTHMA in news.content.decode()
+    assert AuditEvent.objects.filter(action=AuditAction.VIEW).count() > reads
+
+    # The fingerprint opens nothing for someone without access: they get the 404 the getter gives.
+    client.force_login(outsider)
+    assert client.get(url, {"since": version[1]}).status_code == 404
 
 
 def test_the_panel_stops_asking_once_every_request_is_answered(

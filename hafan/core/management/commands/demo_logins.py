@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from hafan.accounts.demo_staff import STAFF
+from hafan.accounts.demo_staff import DEMO_COUNCIL_STAFF, STAFF
 from hafan.agencies.services import GWENT_PARTNERSHIP, OUTSIDE_AGENCIES
 from hafan.demo.generator import DEMO_PASSWORD
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         agency_names = {a.code: a.name_en for a in GWENT_PARTNERSHIP + OUTSIDE_AGENCIES}
         outside = {a.code for a in OUTSIDE_AGENCIES}
         rows = [("Username", "Role", "Agency", "Password")]
-        for seed in STAFF:
+        for seed in STAFF + DEMO_COUNCIL_STAFF:
             agency = agency_names.get(seed.agency_code, seed.agency_code)
             if seed.agency_code in outside:
                 agency += " (outside the partnership: sees nothing)"

@@ -89,11 +89,8 @@ class Command(BaseCommand):
 
     def tick(self) -> int:
         """One pass over every job, in order; returns how many failed."""
-        close_old_connections()
         now = timezone.now()
-        failed = sum(0 if self.run_job(job, now=now) else 1 for job in JOBS)
-        close_old_connections()
-        return failed
+        return sum(0 if self.run_job(job, now=now) else 1 for job in JOBS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         every = options["every"]
@@ -117,6 +114,8 @@ class Command(BaseCommand):
         try:
             while not stopping:
                 started = time.monotonic()
+                # A long-running process: drop connections the database closed or that are past their age.
+                close_old_connections()
                 failed = self.tick()
                 if failed:
                     self._log(f"scheduler: {failed} job(s) failed in this tick", error=True)

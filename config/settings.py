@@ -258,6 +258,8 @@ HAFAN_REVIEW_HOURS = {
 # within this many days of an indicator; the screening score at or above which a review is triggered.
 HAFAN_STRATEGY_MEETING_DUE_DAYS = env_int("HAFAN_STRATEGY_MEETING_DUE_DAYS", 5)
 HAFAN_EXPLOITATION_REVIEW_DUE_DAYS = env_int("HAFAN_EXPLOITATION_REVIEW_DUE_DAYS", 2)
+# An exploitation fact counts as a new indicator when its source recorded it within this many days.
+HAFAN_EXPLOITATION_INDICATOR_DAYS = env_int("HAFAN_EXPLOITATION_INDICATOR_DAYS", 90)
 HAFAN_SCREENING_REVIEW_SCORE = env_int("HAFAN_SCREENING_REVIEW_SCORE", 6)
 # How often open pages ask for news (the briefing's information call, the notification bell), in seconds.
 HAFAN_LIVE_POLL_SECONDS = env_int("HAFAN_LIVE_POLL_SECONDS", 10)

@@ -9,6 +9,7 @@ checks such as `.exclude(harm_details="")` work). Ordering by an encrypted field
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -81,6 +82,32 @@ class EncryptedJSONField(EncryptedTextField):
 
     def value_to_string(self, obj: models.Model) -> str:
         return json.dumps(self.value_from_object(obj), ensure_ascii=False, sort_keys=True)
+
+
+class EncryptedBinaryField(EncryptedTextField):
+    """Bytes (a photo) encrypted at rest: the database holds a token of their base64 text. Reads give bytes; no
+    value is None. Only `isnull` compares in the database."""
+
+    description = "Binary data encrypted at rest"
+    # For django-stubs: the model attribute is bytes, not text.
+    _pyi_private_set_type: bytes | memoryview | None  # type: ignore[assignment]
+    _pyi_private_get_type: bytes | None  # type: ignore[assignment]
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        text = super().from_db_value(value, expression, connection)
+        return None if not text else base64.b64decode(text)
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or len(value) == 0:
+            return None
+        return encrypt(base64.b64encode(bytes(value)).decode("ascii"))
+
+    def value_to_string(self, obj: models.Model) -> str:
+        value: Any = self.value_from_object(obj)
+        return "" if value is None else base64.b64encode(bytes(value)).decode("ascii")
 
 
 class _EmptyExact(Exact):

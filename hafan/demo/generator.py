@@ -1859,7 +1859,7 @@ def load_risk_and_response(plan: DemoPlan, *, hub_children: dict[int, Any], staf
             child=child,
             prepared_by=staff["socialworker"],
             based_on_version=None,
-            placement=cp.placement,
+            placement=cp.placement or f"At home with family: {cp.addresses[-1].line}",
             description=rng.choice(["Slim build", "Medium build", "Tall and thin", "Stocky build"])
             + ", "
             + rng.choice(
@@ -1891,7 +1891,13 @@ def load_risk_and_response(plan: DemoPlan, *, hub_children: dict[int, Any], staf
                 request=request,
                 answered_by=staff["nurse"],
                 nothing_known=False,
-                items=[(FactCategory.HEALTH_NEED, "Seen by the school nurse last month; no medication.")],
+                items=[
+                    (
+                        FactCategory.HEALTH_NEED,
+                        "Asthma: uses a reliever inhaler, and had none with them when last seen. Seen by the school "
+                        "nurse last month.",
+                    )
+                ],
             )
 
 

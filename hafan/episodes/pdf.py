@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +28,49 @@ from hafan.sharing.audit import audit_record
 from hafan.sharing.models import AuditAction
 
 TEMPLATE = "episodes/briefing_pdf.html"
+# Entries the same but for case and punctuation are printed once, with every source that gave them.
+_SAME = re.compile(r"[\W_]+")
 # Long entries are cut so that a typical child's briefing stays on one or two pages; the page has the rest.
 FACT_WORDS = 45
+
+
+@dataclass
+class EntrySource:
+    """Who gave an entry: the child information profile, or an agency (from a debrief or its records)."""
+
+    agency: str = ""
+    on: datetime.date | None = None
+    debrief: bool = False
+    profile: bool = False
+
+
+@dataclass
+class Entry:
+    text: str
+    sources: list[EntrySource] = field(default_factory=list)
+
+
+def merged_entries(profile_text: str, facts: list[Fact]) -> list[Entry]:
+    """The profile's lines and the facts' summaries as one list, each text once (the same words from several
+    sources print once, with all of them), profile first, then in the order the briefing has them."""
+    entries: dict[str, Entry] = {}
+
+    def add(text: str, source: EntrySource) -> None:
+        text = " ".join(text.split())
+        key = _SAME.sub(" ", text.casefold()).strip()
+        if not key:
+            return
+        entry = entries.setdefault(key, Entry(text=text))
+        entry.sources.append(source)
+
+    for line in (profile_text or "").splitlines():
+        add(line, EntrySource(profile=True))
+    for fact in facts:
+        add(
+            fact.summary,
+            EntrySource(agency=fact.agency.name, on=fact.recorded_on, debrief=fact.debrief_id is not None),
+        )
+    return list(entries.values())
 
 
 @dataclass
@@ -45,6 +87,8 @@ class PdfBriefing:
     warnings: list[Fact] = field(default_factory=list)
     health_needs: list[Fact] = field(default_factory=list)
     exploitation: list[Fact] = field(default_factory=list)
+    place_entries: list[Entry] = field(default_factory=list)
+    associate_entries: list[Entry] = field(default_factory=list)
 
 
 def _photo_uri(profile: ChildProfile | None) -> str:
@@ -79,6 +123,8 @@ def briefing_pdf_content(*, user: Any, episode: Episode) -> PdfBriefing:
         bucket = by_category.get(FactCategory(fact.category))
         if bucket is not None:
             bucket.append(fact)
+    content.place_entries = merged_entries(getattr(profile, "places", ""), content.places)
+    content.associate_entries = merged_entries(getattr(profile, "associates", ""), content.associates)
     return content
 
 

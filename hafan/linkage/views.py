@@ -29,8 +29,8 @@ from hafan.linkage.models import MatchDecision
 from hafan.linkage.selectors import decision_get_for_user, identity_records_for, review_queue_for
 from hafan.linkage.services import ReviewOutcome, child_split, decision_review, possible_matches
 from hafan.people.identifiers import format_nhs_number
-from hafan.people.models import Child, SourceRecord
-from hafan.people.selectors import child_get_for_user, children_visible_to
+from hafan.people.models import Child, ResponsePlan, SourceRecord
+from hafan.people.selectors import child_get_for_user, children_visible_to, response_plan_in_force
 from hafan.sharing import policy
 from hafan.sharing.access import actor_for
 from hafan.sharing.audit import audit_record
@@ -222,6 +222,8 @@ class Candidate:
     child: Child
     percent: float
     agencies: list[str]
+    # The child's agreed response plan: the first thing the call-handler needs (issue 6).
+    plan: ResponsePlan | None = None
 
 
 def report_candidates_context(user: Any, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -254,6 +256,7 @@ def report_candidates_context(user: Any, data: Mapping[str, Any]) -> dict[str, A
                 child=match.child,
                 percent=_percent(match.probability),
                 agencies=sorted({str(r.agency.name) for r in records}),
+                plan=response_plan_in_force(match.child),
             )
         )
     return {

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from hafan.core.fields import EncryptedJSONField, EncryptedTextField
+from hafan.core.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
 from hafan.core.models import HafanModel
 from hafan.core.vocabulary import DataCategory, FactCategory, Handling, RiskGrade, ShareBasis
 
@@ -370,7 +370,7 @@ class ChildProfile(HafanModel):
     medical_needs = EncryptedTextField(
         blank=True, help_text=_("Conditions and medication, and what happens without it.")
     )
-    photo = models.BinaryField(null=True, blank=True, editable=False)
+    photo = EncryptedBinaryField(null=True, blank=True, editable=False)
     photo_content_type = models.CharField(max_length=32, blank=True)
     photo_taken_on = models.DateField(null=True, blank=True)
 

@@ -118,6 +118,19 @@ _SELF_HARM = re.compile("|".join(SELF_HARM_WORDS), re.IGNORECASE)
 _MEDICATION = re.compile("|".join(MEDICATION_WORDS), re.IGNORECASE)
 _VICTIM = re.compile("|".join(VICTIM_WORDS), re.IGNORECASE)
 
+# A mention just after a negation ("no medication", "denies self-harm", "dim meddyginiaeth") is not evidence.
+_NEGATION = re.compile(
+    r"\b(no|not|none|denies|denied|never|without|dim|heb)\b(?:(?!\b(?:but|however|ond)\b)[^.;,]){0,40}$",
+    re.IGNORECASE,
+)
+
+
+def _says(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether `text` mentions `pattern` other than in a negation."""
+    text = text or ""
+    return any(not _NEGATION.search(text[max(0, m.start() - 50) : m.start()]) for m in pattern.finditer(text))
+
+
 # Whose records speak to self-harm: health, social care and what the child said in a debrief.
 _SELF_HARM_DATA = {DataCategory.HEALTH, DataCategory.SOCIAL_CARE, DataCategory.DEBRIEF_DISCLOSURE}
 
@@ -193,13 +206,13 @@ def _is_self_harm_fact(fact: FactLike) -> bool:
         FactCategory.LOOKED_AFTER,
         FactCategory.CHILD_PROTECTION,
     }
-    return speaks and bool(_SELF_HARM.search(fact.summary or ""))
+    return speaks and _says(_SELF_HARM, fact.summary)
 
 
 def _is_victim_fact(fact: FactLike) -> bool:
     if fact.category == FactCategory.CHILD_PROTECTION:
         return True
-    return fact.category == FactCategory.WARNING_MARKER and bool(_VICTIM.search(fact.summary or ""))
+    return fact.category == FactCategory.WARNING_MARKER and _says(_VICTIM, fact.summary)
 
 
 def _earlier_text(count: int, summary: EarlierSummary | None) -> str:
@@ -239,7 +252,7 @@ def prefill(
         result[VULNERABLE] = _from_fact(_newest(health))
 
     result[SELF_HARM] = _from_fact(_newest(f for f in facts if _is_self_harm_fact(f)))
-    result[MEDICATION] = _from_fact(_newest(f for f in health if _MEDICATION.search(f.summary)))
+    result[MEDICATION] = _from_fact(_newest(f for f in health if _says(_MEDICATION, f.summary)))
     result[EXPLOITATION] = _from_fact(_newest(f for f in facts if f.category == FactCategory.EXPLOITATION))
     result[VICTIM_OF_CRIME] = _from_fact(_newest(f for f in facts if _is_victim_fact(f)))
 

@@ -3,8 +3,8 @@ them, and record the SERAF-style exploitation screening.
 
 - Repeat missing: `HAFAN_REPEAT_MISSING_EPISODES` reports in `HAFAN_REPEAT_MISSING_DAYS` days opens a strategy
   meeting task, due `HAFAN_STRATEGY_MEETING_DUE_DAYS` days later.
-- Exploitation: a current exploitation fact (from a debrief or an agency's flag) or a latest screening in the
-  high band opens an exploitation review, due `HAFAN_EXPLOITATION_REVIEW_DUE_DAYS` days later.
+- Exploitation: a current exploitation fact recorded in the last `HAFAN_EXPLOITATION_INDICATOR_DAYS` days (from
+  a debrief or an agency's flag) or a latest screening in the high band opens an exploitation review, due `HAFAN_EXPLOITATION_REVIEW_DUE_DAYS` days later.
 
 A child has at most one open task of each kind. Once a task is done, a new one opens only on evidence that
 arrived after it was completed (a new episode; a new exploitation fact or high screening). Hooks call
@@ -45,13 +45,17 @@ from hafan.sharing.models import AuditAction
 HIGH_BAND = "high"
 
 
-def _exploitation_facts(child: Child) -> Any:
-    """The child's current exploitation facts: not withdrawn, not corrected, not from a withdrawn record, and
-    not restricted by their owner (a restricted fact must not surface, even as a count on a task)."""
+def _exploitation_facts(child: Child, *, now: datetime.datetime) -> Any:
+    """The child's current, recent exploitation facts: recorded by their source in the last
+    `HAFAN_EXPLOITATION_INDICATOR_DAYS` days (an old concern is history, already on the briefing, not a new
+    indicator), not withdrawn, not corrected, not from a withdrawn record, and not restricted by their owner (a
+    restricted fact must not surface, even as a count on a task)."""
+    since = timezone.localdate(now) - datetime.timedelta(days=settings.HAFAN_EXPLOITATION_INDICATOR_DAYS)
     return (
         Fact.objects.filter(
             child=child,
             category=FactCategory.EXPLOITATION,
+            recorded_on__gte=since,
             withdrawn_at__isnull=True,
             superseded_by__isnull=True,
             restricted_at__isnull=True,
@@ -159,7 +163,7 @@ def _repeat_trigger(*, child: Child, now: datetime.datetime, episode: Episode | 
 
 
 def _exploitation_trigger(*, child: Child, now: datetime.datetime, episode: Episode | None) -> HubTask | None:
-    facts = list(_exploitation_facts(child))
+    facts = list(_exploitation_facts(child, now=now))
     latest = ExploitationScreening.objects.filter(child=child).order_by("-screened_at", "-id").first()
     high = latest is not None and latest.band == HIGH_BAND
     if not facts and not high:

@@ -211,3 +211,32 @@ def test_personas_without_the_briefing_get_404(
 def test_signed_out_visitors_are_sent_to_sign_in(episode: Episode, client: Any) -> None:
     response = client.get(_url(episode))
     assert response.status_code == 302 and "application/pdf" not in response.get("Content-Type", "")
+
+
+def test_places_given_by_several_sources_print_once_with_every_source() -> None:
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from hafan.episodes.pdf import merged_entries
+
+    def fact(summary: str, agency: str, on: dt.date, debrief: int | None = None) -> Any:
+        return SimpleNamespace(
+            summary=summary, agency=SimpleNamespace(name=agency), recorded_on=on, debrief_id=debrief
+        )
+
+    entries = merged_entries(
+        "Newport city centre\n\nthe skate park in Newport",
+        [
+            fact("Newport City Centre.", "Llamau", dt.date(2024, 5, 17), debrief=1),
+            fact("Tŵr y Cloc, Pontypŵl", "Gwent Police", dt.date(2025, 1, 6)),
+            fact("newport city centre", "Gwent Police", dt.date(2024, 7, 29)),
+        ],
+    )
+    assert [e.text for e in entries] == [
+        "Newport city centre",
+        "the skate park in Newport",
+        "Tŵr y Cloc, Pontypŵl",
+    ]
+    first = entries[0].sources
+    assert [s.profile for s in first] == [True, False, False]
+    assert [(s.agency, s.debrief) for s in first[1:]] == [("Llamau", True), ("Gwent Police", False)]

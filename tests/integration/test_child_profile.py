@@ -129,6 +129,19 @@ def test_the_photo_loses_its_location_and_is_scaled_down(episode: Episode, socia
         assert max(after.size) == 1200
 
 
+def test_the_photo_is_encrypted_at_rest(episode: Episode, social_worker: Any) -> None:
+    from django.db import connection
+
+    photo = _image("PNG", (300, 400))
+    profile = _save(episode, social_worker, None, photo=photo)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT photo FROM people_childprofile WHERE id = %s", [profile.pk])
+        [(raw,)] = cursor.fetchall()
+    raw = raw if isinstance(raw, str) else bytes(raw).decode("ascii")
+    assert raw.startswith("enc1:") and b"PNG" not in raw.encode()
+    assert _photo_of(profile).startswith(b"\x89PNG")
+
+
 def test_a_png_stays_a_png(episode: Episode, social_worker: Any) -> None:
     profile = _save(episode, social_worker, None, photo=_image("PNG", (300, 400)))
     assert profile.photo_content_type == "image/png"

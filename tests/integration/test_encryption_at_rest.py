@@ -266,7 +266,7 @@ def test_every_encrypted_field_is_listed() -> None:
             f"people.ChildProfile.{name}"
             for name in (
                 "placement", "description", "nicknames", "marks", "associates", "places", "phones",
-                "social_media", "transport", "medical_needs",
+                "social_media", "transport", "medical_needs", "photo",
             )
         ),
         "risk.HubTask.outcome",

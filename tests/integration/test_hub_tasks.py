@@ -189,7 +189,7 @@ def test_an_exploitation_concern_shared_from_a_debrief_opens_an_exploitation_rev
 
 
 def test_an_agency_flag_imported_in_bulk_is_caught_by_the_scheduled_run(
-    repeat_rule: None, partnership: dict[str, Agency]
+    repeat_rule: None, partnership: dict[str, Agency], settings: Any
 ) -> None:
     for code, mappings in PARTNER_CODES.items():
         code_mappings_seed(partnership[code], mappings)
@@ -203,6 +203,11 @@ def test_an_agency_flag_imported_in_bulk_is_caught_by_the_scheduled_run(
     assert run.records_new > 0, run.rejection_reason
     flagged = Fact.objects.get(category=FactCategory.EXPLOITATION)
     assert not HubTask.objects.exists(), "a bulk import skips the hooks"
+    # A flag its source recorded before the look-back window is history (on the briefing), not a new indicator.
+    age = (timezone.localdate() - flagged.recorded_on).days
+    settings.HAFAN_EXPLOITATION_INDICATOR_DAYS = age - 1
+    assert triggers_run() == 0 and not HubTask.objects.exists()
+    settings.HAFAN_EXPLOITATION_INDICATOR_DAYS = age + 1
     out = StringIO()
     call_command("triggers_run", stdout=out)  # the scheduler's entry point
     assert "Hub tasks opened: 1" in out.getvalue()

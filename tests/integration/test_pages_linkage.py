@@ -500,6 +500,40 @@ def test_the_candidates_panel_offers_a_matching_child(coordinator: Any, trained:
     ).exists()
 
 
+def test_the_candidates_panel_shows_a_child_s_agreed_response_plan(
+    coordinator: Any, social_worker: Any, trained: dict[str, Any]
+) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from hafan.people.services import allocation_start, response_plan_decide, response_plan_propose
+
+    record, child = trained["record"], trained["child"]
+    form = {
+        "given_name": record.given_name,
+        "family_name": record.family_name,
+        "date_of_birth": record.date_of_birth.isoformat(),
+        "nhs_number": record.nhs_number,
+    }
+    url = reverse("linkage:candidates")
+    assert 'data-testid="candidate-plan"' not in _client(coordinator).post(url, form).content.decode()
+    allocation_start(child=child, user=social_worker, kind="case_holder", allocated_by=coordinator)
+    proposed = response_plan_propose(
+        child=child,
+        proposed_by=coordinator,
+        plan="Treat as high risk every time.",
+        treat_as_grade="high",
+        review_due=timezone.localdate() + datetime.timedelta(days=60),
+        based_on=None,
+    )
+    # A proposal the case holder has not agreed is not the plan: the call-handler is not told about it.
+    assert 'data-testid="candidate-plan"' not in _client(coordinator).post(url, form).content.decode()
+    response_plan_decide(plan=proposed, social_worker=social_worker, agree=True, note="")
+    html = _client(coordinator).post(url, form).content.decode()
+    assert "This child has an agreed response plan: treat as at least High risk." in html
+
+
 def test_the_candidates_panel_is_empty_without_a_name(coordinator: Any, partnership: dict[str, Any]) -> None:
     response = _client(coordinator).post(
         reverse("linkage:candidates"), {"given_name": "", "date_of_birth": "nope"}

@@ -184,6 +184,26 @@ def test_medication_needs_a_health_fact_that_says_so() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("summary", "question"),
+    [
+        ("Seen by the school nurse last month; no medication.", q.MEDICATION),
+        ("Not on any medication now.", q.MEDICATION),
+        ("Dim meddyginiaeth.", q.MEDICATION),
+        ("Denies any self-harm or thoughts of suicide.", q.SELF_HARM),
+        ("No mental health concerns raised.", q.SELF_HARM),
+    ],
+)
+def test_a_negated_mention_is_not_evidence(summary: str, question: str) -> None:
+    assert run([health(summary)])[question].answer == "unknown"
+
+
+def test_a_negation_elsewhere_does_not_hide_a_real_mention() -> None:
+    assert run([health("No allergies. Takes insulin twice a day.")])[q.MEDICATION].answer == "yes"
+    assert run([health("Not in school this week; self-harmed on Friday.")])[q.SELF_HARM].answer == "yes"
+    assert run([health("No self-harm seen but took an overdose in May.")])[q.SELF_HARM].answer == "yes"
+
+
 # Exploitation and victim of crime
 
 

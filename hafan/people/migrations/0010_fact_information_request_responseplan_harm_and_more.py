@@ -188,7 +188,7 @@ class Migration(migrations.Migration):
                         blank=True, help_text="Conditions and medication, and what happens without it."
                     ),
                 ),
-                ("photo", models.BinaryField(blank=True, null=True)),
+                ("photo", hafan.core.fields.EncryptedBinaryField(blank=True, editable=False, null=True)),
                 ("photo_content_type", models.CharField(blank=True, max_length=32)),
                 ("photo_taken_on", models.DateField(blank=True, null=True)),
                 (

@@ -340,7 +340,7 @@ def information_call_panel(
             for r in requests
         ],
         poll_seconds=settings.HAFAN_LIVE_POLL_SECONDS,
-        live=episode.status != EpisodeStatus.CLOSED and any(r.status == open_status for r in requests),
+        live=episode.status == EpisodeStatus.MISSING and any(r.status == open_status for r in requests),
         version=information_call_version(episode.pk),
     )
 
@@ -358,7 +358,8 @@ def information_services_answered_by(user: Any) -> list[InformationService]:
 
 
 def information_requests_to_answer(user: Any) -> QuerySet[InformationRequest]:
-    """The open requests the user's agency and role must answer, soonest deadline first."""
+    """The open requests the user's agency and role must answer, soonest deadline first: only while the child is
+    still missing (once they are found the call has done its job; the answer form stays open by its link)."""
     services = information_services_answered_by(user)
     if not services:
         return InformationRequest.objects.none()
@@ -368,7 +369,7 @@ def information_requests_to_answer(user: Any) -> QuerySet[InformationRequest]:
             agency__code=actor_for(user).agency_code,
             service__in=[s.value for s in services],
         )
-        .exclude(episode__status=EpisodeStatus.CLOSED)
+        .filter(episode__status=EpisodeStatus.MISSING)
         .select_related("episode__child", "agency")
         .order_by("due_at", "id")
     )

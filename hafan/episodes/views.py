@@ -54,6 +54,7 @@ from hafan.people.selectors import (
     facts_visible_to,
     may_decide_response_plan,
     response_plan_in_force,
+    response_plan_last_declined,
     response_plan_of_child,
     response_plan_waiting,
 )
@@ -626,6 +627,7 @@ def response_plan(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "form": form,
             "current_plan": in_force,
             "waiting_plan": waiting,
+            "declined_plan": response_plan_last_declined(child),
             "conflicted": conflicted,
             "conflict": conflict,
             "mine": mine,

@@ -123,6 +123,18 @@ def _text(kind: str, p: Mapping[str, Any]) -> NoticeText:
             _("A response plan for the child in %(reference)s needs your agreement before it takes effect.")
             % {"reference": reference},
         )
+    if kind == NotificationKind.PLAN_DECIDED and p.get("agreed"):
+        return NoticeText(
+            _("Response plan agreed (%(reference)s)") % {"reference": reference},
+            _("The social worker agreed the response plan you proposed: it is now in force."),
+        )
+    if kind == NotificationKind.PLAN_DECIDED:
+        return NoticeText(
+            _("Response plan not agreed (%(reference)s)") % {"reference": reference},
+            _(
+                "The social worker did not agree the response plan you proposed. Their reasons are with the plan."
+            ),
+        )
     if kind == NotificationKind.HUB_TASK:
         values = {"task": _label(HubTaskKind, p.get("task_kind")), "due": format_due(p.get("due"))}
         return NoticeText(

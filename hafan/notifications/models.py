@@ -15,6 +15,7 @@ class NotificationKind(models.TextChoices):
     REVIEW_OVERDUE = "review_overdue", _("Risk review overdue")
     FOUND_OUT_OF_AREA = "found_out_of_area", _("Child found outside their home council's area")
     PLAN_TO_AGREE = "plan_to_agree", _("Response plan waiting for your agreement")
+    PLAN_DECIDED = "plan_decided", _("The social worker decided on your proposed response plan")
     HUB_TASK = "hub_task", _("New task for the hub")
 
 

@@ -253,6 +253,25 @@ def response_plan_waiting(child: Child) -> ResponsePlan | None:
     )
 
 
+def response_plan_last_declined(child: Child) -> ResponsePlan | None:
+    """The newest proposal the social worker did not agree, if it came after the plan in force (its reasons are
+    for whoever proposes next)."""
+    declined = (
+        ResponsePlan.objects.filter(child=child, status=PlanStatus.DECLINED)
+        .select_related("agreed_by", "social_worker")
+        .order_by("-social_worker_decided_at", "-id")
+        .first()
+    )
+    in_force = response_plan_in_force(child)
+    if declined is None or (
+        in_force is not None
+        and (in_force.social_worker_decided_at or in_force.agreed_at)
+        > (declined.social_worker_decided_at or declined.agreed_at)
+    ):
+        return None
+    return declined
+
+
 def response_plan_of_child(*, child: Child, public_id: uuid.UUID | str) -> ResponsePlan:
     """One of the child's plans by its public id, or 404."""
     try:

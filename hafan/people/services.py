@@ -567,7 +567,31 @@ def response_plan_decide(
     )
     if agree:
         _supersede_plans_in_force(plan=locked, actor=social_worker)
+    _notify_plan_decided(plan=locked, decided_by=social_worker)
     return locked
+
+
+def _notify_plan_decided(*, plan: ResponsePlan, decided_by: Any) -> None:
+    """Tells whoever proposed the plan what the social worker decided (the reasons stay on the plan's page)."""
+    child = plan.child
+    episode = child.episodes.order_by("-reported_at", "-id").first()
+    url = (
+        reverse("episodes:response_plan", args=[episode.public_id])
+        if episode is not None
+        else reverse("people:child", args=[child.public_id])
+    )
+    if plan.agreed_by_id == decided_by.pk:
+        return
+    notify(
+        recipients=[plan.agreed_by],
+        kind=NotificationKind.PLAN_DECIDED,
+        params={
+            "reference": episode.reference if episode is not None else "",
+            "agreed": plan.status == "in_force",
+        },
+        url=url,
+        dedupe_key=f"plan-decided:{plan.public_id}",
+    )
 
 
 # Allocations and fact handling (docs/adr/0005-information-governance.md)

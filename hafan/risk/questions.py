@@ -14,7 +14,8 @@ The rules (the newest matching fact is the source: agency, the fact's own source
 - MEDICATION: yes when a health-needs fact mentions medication, insulin, an inhaler, epilepsy, diabetes,
   medicine, tablets, prescribed drugs (or the named drugs in common use: methylphenidate, sertraline,
   valproate, an adrenaline pen).
-- EXPLOITATION: yes when any exploitation-concerns fact exists.
+- EXPLOITATION: yes when any exploitation-concerns fact exists, or a police warning marker or a social care
+  fact names exploitation (county lines, CSE, CCE, grooming, trafficking; Welsh forms too).
 - VICTIM_OF_CRIME: yes when a child protection fact exists, or a police warning marker mentions a victim,
   abuse or assault.
 - PREVIOUS_EPISODES: yes with "N earlier episodes, usually X hours, found most often at Y" (source: Hafan
@@ -104,6 +105,19 @@ MEDICATION_WORDS = [
     r"tabledi",
     r"presgripsiwn",
 ]
+EXPLOITATION_WORDS = [
+    r"county lines",
+    r"exploit",
+    r"\bcse\b",
+    r"\bcce\b",
+    r"groom",
+    r"traffick",
+    r"cuckoo",
+    # Welsh
+    r"camfanteis",
+    r"llinellau cyffuriau",
+    r"masnachu",
+]
 VICTIM_WORDS = [
     r"victim",
     r"abuse",
@@ -117,6 +131,7 @@ VICTIM_WORDS = [
 _SELF_HARM = re.compile("|".join(SELF_HARM_WORDS), re.IGNORECASE)
 _MEDICATION = re.compile("|".join(MEDICATION_WORDS), re.IGNORECASE)
 _VICTIM = re.compile("|".join(VICTIM_WORDS), re.IGNORECASE)
+_EXPLOITATION = re.compile("|".join(EXPLOITATION_WORDS), re.IGNORECASE)
 
 # A mention just after a negation ("no medication", "denies self-harm", "dim meddyginiaeth") is not evidence.
 _NEGATION = re.compile(
@@ -209,6 +224,13 @@ def _is_self_harm_fact(fact: FactLike) -> bool:
     return speaks and _says(_SELF_HARM, fact.summary)
 
 
+def _is_exploitation_fact(fact: FactLike) -> bool:
+    if fact.category == FactCategory.EXPLOITATION:
+        return True
+    speaks = fact.category == FactCategory.WARNING_MARKER or fact.data_category == DataCategory.SOCIAL_CARE
+    return speaks and _says(_EXPLOITATION, fact.summary)
+
+
 def _is_victim_fact(fact: FactLike) -> bool:
     if fact.category == FactCategory.CHILD_PROTECTION:
         return True
@@ -253,7 +275,7 @@ def prefill(
 
     result[SELF_HARM] = _from_fact(_newest(f for f in facts if _is_self_harm_fact(f)))
     result[MEDICATION] = _from_fact(_newest(f for f in health if _says(_MEDICATION, f.summary)))
-    result[EXPLOITATION] = _from_fact(_newest(f for f in facts if f.category == FactCategory.EXPLOITATION))
+    result[EXPLOITATION] = _from_fact(_newest(f for f in facts if _is_exploitation_fact(f)))
     result[VICTIM_OF_CRIME] = _from_fact(_newest(f for f in facts if _is_victim_fact(f)))
 
     if earlier_count > 0:

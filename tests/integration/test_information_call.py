@@ -575,3 +575,39 @@ def test_service_values_name_the_model_s_services() -> None:
     from hafan.sharing.policy import INFORMATION_SERVICE_ROLES
 
     assert set(INFORMATION_SERVICE_ROLES) == set(InformationService.values)
+
+
+def test_the_queue_holds_only_children_still_missing(
+    coordinator: Any, nurse: Any, report_missing: Callable[..., Episode]
+) -> None:
+    episode = report_missing()
+    assert [r.episode_id for r in information_requests_to_answer(nurse)] == [episode.pk]
+    episode_record_return(
+        episode=episode,
+        recorded_by=coordinator,
+        returned_at=timezone.now(),
+        found_where="Home",
+        found_by="self",
+        harm_suffered=False,
+    )
+    assert list(information_requests_to_answer(nurse)) == []
+    # Found before an answer: the request stays as it was (not answered), and is not chased.
+    assert _request(episode, "ABUHB", "health").status == InformationRequestStatus.OPEN
+
+
+def test_once_the_child_is_found_the_panel_stops_asking_and_says_what_was_not_answered(
+    client: Any, coordinator: Any, report_missing: Callable[..., Episode]
+) -> None:
+    episode = report_missing()
+    episode_record_return(
+        episode=episode,
+        recorded_by=coordinator,
+        returned_at=timezone.now(),
+        found_where="Home",
+        found_by="self",
+        harm_suffered=False,
+    )
+    client.force_login(coordinator)
+    body = client.get(reverse("episodes:information_call", args=[episode.public_id])).content.decode()
+    assert "Not answered before the child was found" in body
+    assert "hx-trigger" not in body

@@ -715,3 +715,100 @@ def test_staff_with_no_part_in_the_case_see_nothing(
         response = client.get(url)
         assert response.status_code == 404, url
         assert "Cerys" not in response.content.decode()
+
+
+# Issue 6, "done when": take a report, watch the agencies' answers arrive, grade with every factor's source
+# visible, agree a plan with the social worker, print the briefing; the next report opens with the plan on top.
+
+
+def test_the_risk_and_response_journey_from_report_to_the_plan_on_the_next_report(
+    reported: Episode, coordinator: Any, social_worker: Any, partnership: dict[str, Any]
+) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from hafan.accounts.services import staff_create
+    from hafan.core.vocabulary import Role
+    from hafan.episodes.models import InformationRequest, InformationRequestStatus
+    from hafan.notifications.models import Notification, NotificationKind
+
+    police = _client(coordinator)
+    briefing_url = reverse("episodes:detail", args=[reported.public_id])
+    panel_url = reverse("episodes:information_call", args=[reported.public_id])
+
+    # 1. The information call went out with the report: what the agencies' records already hold answered at once.
+    asked = {(r.agency.code, r.service): r for r in InformationRequest.objects.filter(episode=reported)}
+    assert asked[("NCC", "social_care")].answered_automatically
+    education = asked[("NCC", "education")]
+    assert education.status == InformationRequestStatus.OPEN
+    first = police.get(panel_url).content.decode()
+    version = re.search(r"since=([0-9a-f]+)", first)
+    assert version is not None and "Waiting for an answer" in _text(first)
+    assert police.get(panel_url, {"since": version[1]}).status_code == 204  # nothing new yet
+
+    # Newport's education worker answers on the page; the coordinator's next poll brings the answer.
+    teacher = staff_create(
+        username="ncc-education",
+        password="persona-password-for-tests-only",
+        role=Role.EDUCATION_WORKER,
+        agency=partnership["NCC"],
+        first_name="Gwyn",
+        last_name="Davies",
+    )
+    answered = _client(teacher).post(
+        reverse("episodes:information_answer", args=[education.public_id]),
+        {
+            "category_1": "attendance",
+            "summary_1": "Missed the last four Fridays; seen with older boys at the gates.",
+        },
+    )
+    assert answered.status_code == 302
+    news = police.get(panel_url, {"since": version[1]})
+    assert news.status_code == 200
+    assert "Missed the last four Fridays" in news.content.decode() and "Gwyn Davies" in news.content.decode()
+
+    # 2. The grade, with every pre-filled answer's source on the page.
+    risk_page = _text(police.get(reverse("episodes:risk", args=[reported.public_id])).content.decode())
+    assert "Pre-filled from Hafan episode history" in risk_page
+    assert "Pre-filled from Gwent Police (Niche RMS, nominal 88412), 3 February 2025" in risk_page
+    assert _grade(police, reported, "high").status_code == 302
+
+    # 3. The coordinator proposes a plan; it waits for Newport's social worker, who agrees it.
+    proposed = police.post(
+        reverse("episodes:response_plan", args=[reported.public_id]),
+        {
+            "likelihood": "high",
+            "harm": "high",
+            "treat_as_grade": "high",
+            "plan": "Treat as high risk every time. Police deploy at once.",
+            "places_first": "Pill; Newport bus station",
+            "police_deploy_after_hours": "1",
+            "review_due": (timezone.localdate() + datetime.timedelta(days=90)).isoformat(),
+        },
+    )
+    assert proposed.status_code == 302
+    notice = Notification.objects.get(recipient=social_worker, kind=NotificationKind.PLAN_TO_AGREE)
+    assert "Waiting for" in _text(police.get(briefing_url).content.decode())
+    decided = _client(social_worker).post(notice.url, {"decision": "agree", "note": ""})
+    assert decided.status_code == 302
+
+    # 4. The printed briefing carries the plan, in the reader's language.
+    pdf = police.get(reverse("episodes:briefing_pdf", args=[reported.public_id]))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    printed = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Treat as high risk every time." in " ".join(printed.split())
+
+    # 5. Cerys comes home, then is reported again: the new briefing opens with the agreed plan on top.
+    _record_return(police, reported)
+    again = _report(
+        police,
+        partnership["NCC"],
+        reported_at=_local(_minute(timezone.now())),
+        last_seen_at=_local(_minute(timezone.now()) - datetime.timedelta(minutes=30)),
+    )
+    assert again.child == reported.child
+    page = police.get(reverse("episodes:detail", args=[again.public_id])).content.decode()
+    top = page.index('data-testid="plan-on-top"')
+    assert top < page.index('data-testid="child-summary"')
+    assert "treat as at least HIGH risk" in _text(page[top : top + 2000])

@@ -202,6 +202,13 @@ def test_decline_needs_a_reason_and_keeps_the_old_plan(
     page = client.get(reverse("episodes:detail", args=[episode.public_id])).content.decode()
     assert "Old plan: treat as high risk." in page
     assert "New plan: medium is enough." not in page
+    # The coordinator who proposed it is told, and the reasons wait on the plan page for the next proposal.
+    told = Notification.objects.get(recipient=coordinator, kind=NotificationKind.PLAN_DECIDED)
+    assert told.params["agreed"] is False and told.url == reverse(
+        "episodes:response_plan", args=[episode.public_id]
+    )
+    plan_page = _client(coordinator).get(told.url).content.decode()
+    assert 'data-testid="plan-declined"' in plan_page and "She was graded high last week." in plan_page
 
 
 def test_agreeing_supersedes_the_plan_in_force(
@@ -213,6 +220,8 @@ def test_agreeing_supersedes_the_plan_in_force(
     response_plan_decide(plan=new, social_worker=social_worker, agree=True, note="")
     old.refresh_from_db()
     assert old.status == PlanStatus.SUPERSEDED
+    told = Notification.objects.get(recipient=coordinator, kind=NotificationKind.PLAN_DECIDED)
+    assert told.params["agreed"] is True
     assert response_plan_in_force(episode.child) == ResponsePlan.objects.get(pk=new.pk)
 
 

@@ -207,6 +207,27 @@ def test_a_negation_elsewhere_does_not_hide_a_real_mention() -> None:
 # Exploitation and victim of crime
 
 
+def test_exploitation_from_a_police_warning_marker_or_social_care_that_names_it() -> None:
+    marker = police(
+        FactCategory.WARNING_MARKER, "Warning marker: associates with a county lines group in Pill"
+    )
+    assert run([marker])[q.EXPLOITATION].answer == "yes"
+    assert run([marker])[q.EXPLOITATION].source == "Gwent Police (Niche OCC-1)"
+    assert (
+        run([council(FactCategory.CHILD_PROTECTION, "CP plan: risk of CSE.")])[q.EXPLOITATION].answer == "yes"
+    )
+    assert (
+        run([police(FactCategory.WARNING_MARKER, "Weapons: carries a knife")])[q.EXPLOITATION].answer
+        == "unknown"
+    )
+    assert (
+        run([council(FactCategory.LOOKED_AFTER, "No exploitation concerns.")])[q.EXPLOITATION].answer
+        == "unknown"
+    )
+    # A health record that mentions it is not the police's or social care's concern: not pre-filled from it.
+    assert run([health("Asked about county lines at the clinic")])[q.EXPLOITATION].answer == "unknown"
+
+
 def test_exploitation_from_any_exploitation_fact() -> None:
     fact = police(FactCategory.EXPLOITATION, "Stopped with GBP 300 and two phones; suspected county lines.")
     result = run([fact])[q.EXPLOITATION]

@@ -37,7 +37,7 @@ from hafan.linkage.models import (
 )
 from hafan.linkage.records import FieldEvidence, LinkRecord, PairScore, TrainedModel
 from hafan.people.identifiers import nhs_number_is_valid, upn_is_valid
-from hafan.people.models import Child, Fact, ResponsePlan, SourceRecord
+from hafan.people.models import Child, Fact, PlanStatus, ResponsePlan, SourceRecord
 from hafan.referrals.models import Referral
 from hafan.sharing import policy
 from hafan.sharing.access import actor_for
@@ -290,6 +290,7 @@ def _merge_risk_and_response(*, keep: Child, merge: Child) -> None:
         for number, profile in enumerate(ordered, start=1):
             ChildProfile.objects.filter(pk=profile.pk).update(version=number)
     ExploitationScreening.objects.filter(child=merge).update(child=keep)
+
     open_kinds = set(
         HubTask.objects.filter(child=keep, status=HubTaskStatus.OPEN).values_list("kind", flat=True)
     )
@@ -310,6 +311,12 @@ def child_merge(
     SourceRecord.objects.filter(child=merge).update(child=keep)
     Fact.objects.filter(child=merge).update(child=keep)
     Episode.objects.filter(child=merge).update(child=keep)
+    # At most one proposal waits per child: the survivor's own stands, the merged identity's is replaced (it
+    # was made without the survivor's history; whoever proposes next sees both identities' history).
+    if ResponsePlan.objects.filter(child=keep, status=PlanStatus.PROPOSED).exists():
+        ResponsePlan.objects.filter(child=merge, status=PlanStatus.PROPOSED).update(
+            status=PlanStatus.SUPERSEDED
+        )
     ResponsePlan.objects.filter(child=merge).update(child=keep)
     Referral.objects.filter(child=merge).update(child=keep)
     # What governs access to, and keeps, the child's record follows it too: allocations, emergency access,

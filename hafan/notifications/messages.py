@@ -31,10 +31,10 @@ class NoticeText:
     body: str
 
 
-def _agency_name(code: Any) -> str:
+def _agency_name(code: Any, agencies: Mapping[str, Agency] | None) -> str:
     if not code:
         return UNKNOWN
-    agency = Agency.objects.filter(code=str(code)).first()
+    agency = Agency.objects.filter(code=str(code)).first() if agencies is None else agencies.get(str(code))
     return agency.name if agency is not None else str(code)
 
 
@@ -63,7 +63,7 @@ def format_due(value: Any) -> str:
     return formats.date_format(timezone.localtime(moment), "j F Y, H:i")
 
 
-def _text(kind: str, p: Mapping[str, Any]) -> NoticeText:
+def _text(kind: str, p: Mapping[str, Any], agencies: Mapping[str, Agency] | None = None) -> NoticeText:
     reference = str(p.get("reference") or UNKNOWN)
     if kind == NotificationKind.EPISODE_ASSIGNED:
         return NoticeText(
@@ -74,7 +74,7 @@ def _text(kind: str, p: Mapping[str, Any]) -> NoticeText:
     if kind == NotificationKind.INFORMATION_CALL_ESCALATED:
         values = {
             "reference": reference,
-            "agency": _agency_name(p.get("agency_code")),
+            "agency": _agency_name(p.get("agency_code"), agencies),
             "service": _label(InformationService, p.get("service")),
             "due": format_due(p.get("due")),
         }
@@ -99,8 +99,8 @@ def _text(kind: str, p: Mapping[str, Any]) -> NoticeText:
     if kind == NotificationKind.FOUND_OUT_OF_AREA:
         values = {
             "reference": reference,
-            "found": _agency_name(p.get("found_council_code")),
-            "responsible": _agency_name(p.get("responsible_council_code")),
+            "found": _agency_name(p.get("found_council_code"), agencies),
+            "responsible": _agency_name(p.get("responsible_council_code"), agencies),
         }
         return NoticeText(
             _("Child in episode %(reference)s found outside their home council's area") % values,
@@ -144,12 +144,19 @@ def _text(kind: str, p: Mapping[str, Any]) -> NoticeText:
     return NoticeText(_("New notice"), _("Open Hafan to see it."))
 
 
-def notice_text(*, kind: str, params: Mapping[str, Any] | None, language: str | None = None) -> NoticeText:
-    """The title and body of a notice, in `language` (default: the active language)."""
+def notice_text(
+    *,
+    kind: str,
+    params: Mapping[str, Any] | None,
+    language: str | None = None,
+    agencies: Mapping[str, Agency] | None = None,
+) -> NoticeText:
+    """The title and body of a notice, in `language` (default: the active language). A caller rendering many
+    notices passes `agencies` (agencies.selectors.agencies_by_code) so agency names are not looked up one by one."""
     if language is None:
-        return _text(kind, params or {})
+        return _text(kind, params or {}, agencies)
     with translation.override(language):
-        return _text(kind, params or {})
+        return _text(kind, params or {}, agencies)
 
 
 def email_text(*, kind: str, params: Mapping[str, Any] | None, link: str, language: str) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from hafan.agencies.selectors import agencies_by_code
 from hafan.notifications.messages import notice_text
 from hafan.notifications.selectors import notification_get_for_user, notifications_for
 from hafan.notifications.services import (
@@ -29,7 +30,10 @@ LIST_LIMIT = 100
 @require_http_methods(["GET"])
 def notification_list(request: HttpRequest) -> HttpResponse:
     notices = list(notifications_for(request.user)[:LIST_LIMIT])
-    rows = [(notice, notice_text(kind=notice.kind, params=notice.params)) for notice in notices]
+    agencies = agencies_by_code()
+    rows = [
+        (notice, notice_text(kind=notice.kind, params=notice.params, agencies=agencies)) for notice in notices
+    ]
     return render(
         request,
         "notifications/list.html",

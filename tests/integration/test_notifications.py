@@ -295,3 +295,33 @@ def test_the_list_is_in_the_page_language(supervisor):
         high = str(RiskGrade.HIGH.label)
     assert high in page
     assert "MIS-2026-000009" in page
+
+
+def test_the_list_names_agencies_without_a_query_per_notice(supervisor, partnership):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def escalate(n):
+        for i in range(n):
+            notify(
+                recipients=[supervisor],
+                kind=NotificationKind.INFORMATION_CALL_ESCALATED,
+                params={
+                    "reference": f"MIS-2026-{i:06d}",
+                    "agency_code": "ABUHB",
+                    "service": "health",
+                    "due": "",
+                },
+                url="/",
+                dedupe_key=f"e{n}-{i}",
+            )
+
+    client = _client(supervisor)
+    escalate(1)
+    with CaptureQueriesContext(connection) as one:
+        page = client.get("/notifications/").content.decode()
+    assert "Aneurin Bevan University Health Board" in page
+    escalate(5)
+    with CaptureQueriesContext(connection) as six:
+        client.get("/notifications/")
+    assert len(six) == len(one)

@@ -52,7 +52,6 @@ from hafan.people.selectors import (
     child_get_for_user,
     child_profile_for_briefing,
     facts_visible_to,
-    may_decide_response_plan,
     response_plan_in_force,
     response_plan_last_declined,
     response_plan_of_child,
@@ -61,6 +60,7 @@ from hafan.people.selectors import (
 from hafan.people.services import (
     RESPONSE_PLAN_FIELDS,
     PersonDetails,
+    may_decide_response_plan,
     response_plan_edit,
     response_plan_propose,
 )
@@ -656,7 +656,9 @@ MATRIX_TABLE = [
 
 
 def _can_decide_waiting_plan(user: Any, waiting: ResponsePlan | None) -> bool:
-    return waiting is not None and may_decide_response_plan(user=user, plan=waiting)
+    return waiting is not None and may_decide_response_plan(
+        user, child=waiting.child, named_id=waiting.social_worker_id
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -667,7 +669,7 @@ def response_plan_decide(request: HttpRequest, public_id: uuid.UUID, plan_id: uu
     if not policy.can_view_child_record(actor_for(request.user), relation=relation_to(request.user, child)):
         raise NotFoundOrNoAccess
     plan = response_plan_of_child(child=child, public_id=plan_id)
-    if not may_decide_response_plan(user=request.user, plan=plan):
+    if not may_decide_response_plan(request.user, child=plan.child, named_id=plan.social_worker_id):
         raise PermissionDenied
     if plan.status != PlanStatus.PROPOSED:
         messages.info(request, _("This plan has already been decided."))

@@ -280,18 +280,3 @@ def response_plan_of_child(*, child: Child, public_id: uuid.UUID | str) -> Respo
         )
     except (ResponsePlan.DoesNotExist, ValueError, ValidationError) as exc:
         raise NotFoundOrNoAccess from exc
-
-
-def may_decide_response_plan(*, user: Any, plan: ResponsePlan) -> bool:
-    """Whether this user agrees or refuses the proposal: the social worker named on it or, when it names nobody,
-    a social worker of the child's responsible council (as people.services.response_plan_decide checks)."""
-    named_id = plan.social_worker_id
-    council_id = plan.child.responsible_council_id
-    same_council = (
-        named_id is None and council_id is not None and getattr(user, "agency_id", None) == council_id
-    )
-    return policy.can_decide_response_plan(
-        actor_for(user),
-        is_named_worker=named_id is not None and named_id == user.pk,
-        same_council=same_council,
-    )

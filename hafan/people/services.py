@@ -298,15 +298,18 @@ def _case_holder(child: Child) -> Any:
     return allocation.user if allocation is not None else None
 
 
-def _may_decide(user: Any, *, child: Child, named: Any) -> bool:
-    """The named social worker or, when nobody is named, a social worker of the child's responsible council."""
+def may_decide_response_plan(user: Any, *, child: Child, named_id: int | None) -> bool:
+    """Whether `user` agrees or refuses a proposal for `child`: the social worker named on it (`named_id`) or,
+    when it names nobody, a social worker of the child's responsible council. The decide page asks this too."""
     same_council = (
-        named is None
+        named_id is None
         and child.responsible_council_id is not None
         and getattr(user, "agency_id", None) == child.responsible_council_id
     )
     return policy.can_decide_response_plan(
-        actor_for(user), is_named_worker=named is not None and named.pk == user.pk, same_council=same_council
+        actor_for(user),
+        is_named_worker=named_id is not None and named_id == user.pk,
+        same_council=same_council,
     )
 
 
@@ -456,7 +459,7 @@ def response_plan_propose(
             _("The child's response plan has changed since you opened this page."), current=in_force
         )
     holder = _case_holder(child)
-    agreed_now = _may_decide(proposed_by, child=child, named=holder)
+    agreed_now = may_decide_response_plan(proposed_by, child=child, named_id=holder.pk if holder else None)
     response_plan = ResponsePlan.objects.create(
         child=child,
         **cleaned,
@@ -531,7 +534,7 @@ def response_plan_decide(
         .select_related("child", "social_worker")
         .get(pk=plan.pk)
     )
-    if not _may_decide(social_worker, child=locked.child, named=locked.social_worker):
+    if not may_decide_response_plan(social_worker, child=locked.child, named_id=locked.social_worker_id):
         raise NotPermitted(_("Only the child's case-holding social worker agrees a response plan."))
     if locked.status != PlanStatus.PROPOSED:
         raise InvalidAction(_("This plan has already been decided."))

@@ -8,6 +8,8 @@ from typing import Any
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponseBase
 
+from hafan.sharing.access import relations_remembered
+
 # The id of the request being served, written into every audit entry it causes. Empty outside a request
 # (background tasks, management commands).
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("hafan_request_id", default="")
@@ -30,7 +32,9 @@ class RequestIdMiddleware:
         request.request_id = request_id  # type: ignore[attr-defined]
         token = _request_id.set(request_id)
         try:
-            response = self.get_response(request)
+            # Each user's relation to a child is worked out once per request (sharing.access.relation_to).
+            with relations_remembered():
+                response = self.get_response(request)
         finally:
             _request_id.reset(token)
         response["X-Request-ID"] = request_id

@@ -40,7 +40,7 @@ from hafan.people.identifiers import nhs_number_is_valid, upn_is_valid
 from hafan.people.models import Child, Fact, PlanStatus, ResponsePlan, SourceRecord
 from hafan.referrals.models import Referral
 from hafan.sharing import policy
-from hafan.sharing.access import actor_for
+from hafan.sharing.access import actor_for, forget_relations
 from hafan.sharing.audit import audit_record
 from hafan.sharing.models import AuditAction
 
@@ -329,6 +329,7 @@ def child_merge(
         model.objects.filter(child=merge).update(child=keep)  # type: ignore[attr-defined]
     _merge_risk_and_response(keep=keep, merge=merge)
     Child.objects.filter(merged_into=merge).update(merged_into=keep)
+    forget_relations()  # allocations and grants moved to the surviving child
     merge.merged_into = keep
     merge.save(update_fields=["merged_into", "updated_at"])
     if keep.responsible_council_id is None and merge.responsible_council_id is not None:

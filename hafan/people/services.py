@@ -37,7 +37,7 @@ from hafan.people.models import (
 )
 from hafan.people.photos import photo_clean
 from hafan.sharing import policy
-from hafan.sharing.access import actor_for, relation_to
+from hafan.sharing.access import actor_for, forget_relations, relation_to
 from hafan.sharing.audit import audit_record
 from hafan.sharing.models import AuditAction
 
@@ -624,6 +624,7 @@ def allocation_start(
     allocation = Allocation.objects.create(
         child=child, user=user, kind=kind, started_at=now or timezone.now(), allocated_by=allocated_by
     )
+    forget_relations()
     audit_record(
         actor=allocated_by,
         action=AuditAction.CREATE,
@@ -647,6 +648,7 @@ def allocation_end(
         raise ValidationError({"allocation": _("That allocation has already ended.")})
     allocation.ended_at = now or timezone.now()
     allocation.save(update_fields=["ended_at", "updated_at"])
+    forget_relations()
     audit_record(
         actor=ended_by,
         action=AuditAction.UPDATE,

@@ -4,6 +4,9 @@ active agreements cover. Everything else asks hafan.sharing.policy; nothing here
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -43,14 +46,48 @@ def break_glass_grant_for(
     return _active_grants(user, now or timezone.now()).filter(child=child).order_by("-expires_at").first()
 
 
+# Within one request the same (user, child) relation is asked by every part of a page (the briefing, its facts,
+# the information call, the profile, the tasks...): it is worked out once per request and remembered until the
+# request ends, or until a write in that request changes it (`forget_relations`). Outside a request (commands,
+# services called directly) nothing is remembered.
+_relations: ContextVar[dict[tuple[int, int], Relation] | None] = ContextVar("hafan_relations", default=None)
+
+
+@contextmanager
+def relations_remembered() -> Iterator[None]:
+    """Remember relations for the duration of one request (core.middleware.RequestIdMiddleware)."""
+    token = _relations.set({})
+    try:
+        yield
+    finally:
+        _relations.reset(token)
+
+
+def forget_relations() -> None:
+    """Called by the writes that change who is related to a child: allocations, emergency access, merges."""
+    remembered = _relations.get()
+    if remembered is not None:
+        remembered.clear()
+
+
 def relation_to(user: Any, child: Any, *, now: datetime.datetime | None = None) -> Relation:
     """The user's relation to the child, strongest first: allocated, emergency access, hub member, none.
     Asked afresh on every request, so ending an allocation or a grant takes effect at once."""
-    from hafan.people.models import Allocation  # people imports sharing: import here to avoid the cycle
-
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Relation.NONE
-    now = now or timezone.now()
+    remembered = _relations.get() if now is None else None
+    key = (user.pk, child.pk)
+    if remembered is not None and key in remembered:
+        return remembered[key]
+    relation = _relation_now(user, child, now=now or timezone.now())
+    if remembered is not None:
+        remembered[key] = relation
+    return relation
+
+
+def _relation_now(user: Any, child: Any, *, now: datetime.datetime) -> Relation:
+    from hafan.people.models import Allocation  # people imports sharing: import here to avoid the cycle
+
     if (
         Allocation.objects.filter(user=user, child=child, started_at__lte=now)
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=now))

@@ -24,7 +24,7 @@ from hafan.core.vocabulary import AgencyKind, DataCategory, Purpose
 from hafan.people.lookup import child_by_identifier, surviving_child
 from hafan.people.models import Child
 from hafan.sharing import policy
-from hafan.sharing.access import actor_for
+from hafan.sharing.access import actor_for, forget_relations
 from hafan.sharing.audit import audit_record
 from hafan.sharing.models import (
     AgreementParty,
@@ -464,6 +464,7 @@ def break_glass_open(
             granted_at=granted_at,
             expires_at=granted_at + datetime.timedelta(minutes=settings.HAFAN_BREAK_GLASS_MINUTES),
         )
+        forget_relations()
         audit_record(
             actor=user,
             action=AuditAction.BREAK_GLASS,

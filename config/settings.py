@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "hafan.debriefs",
     "hafan.referrals",
     "hafan.analytics",
+    "hafan.feedback",
     "hafan.linkage",
     "hafan.ingest",
     "hafan.rights",  # --- Rights and retention (issue 5, item 9)

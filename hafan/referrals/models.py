@@ -17,6 +17,7 @@ class ServiceKind(models.TextChoices):
     EDUCATION_SUPPORT = "education_support", _("Education support")
     BEREAVEMENT = "bereavement", _("Bereavement")
     NRM = "nrm", _("National Referral Mechanism")
+    YOUTH_WORK = "youth_work", _("Youth work")
 
 
 class Service(HafanModel):
@@ -29,6 +30,30 @@ class Service(HafanModel):
     needs_consent = models.BooleanField(
         default=True, help_text=_("The NRM needs no consent for under-18s; most services do.")
     )
+    # Issue 7: the directory in full.
+    provider_agency = models.ForeignKey(
+        "agencies.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="services",
+        help_text=_(
+            "The partner agency that runs the service, when it is one: its staff answer its referrals."
+        ),
+    )
+    areas = models.JSONField(
+        default=list, blank=True, help_text=_("Council codes of the areas covered; empty means all of Gwent.")
+    )
+    contact_email = models.CharField(max_length=200, blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    capacity = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("How many children it can work with at once; empty when not limited."),
+    )
+    description_en = models.TextField(blank=True)
+    description_cy = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["kind", "name_en"]
@@ -41,10 +66,27 @@ class Service(HafanModel):
         return self.name_cy if (get_language() or "en").startswith("cy") else self.name_en
 
 
+REFERRAL_OUTCOMES = [
+    ("goals_met", _("Goals met")),
+    ("partly_met", _("Goals partly met")),
+    ("not_met", _("Goals not met")),
+    ("disengaged", _("Young person disengaged")),
+    ("moved_away", _("Moved out of the area")),
+]
+NRM_DECISIONS = [
+    ("awaiting", _("Awaiting a decision")),
+    ("rg_positive", _("Positive reasonable grounds decision")),
+    ("rg_negative", _("Negative reasonable grounds decision")),
+    ("cg_positive", _("Positive conclusive grounds decision")),
+    ("cg_negative", _("Negative conclusive grounds decision")),
+]
+
+
 class ReferralStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     ACCEPTED = "accepted", _("Accepted by the service")
     DECLINED = "declined", _("Declined by the service")
+    STARTED = "started", _("Work started")
     COMPLETED = "completed", _("Completed")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
@@ -65,9 +107,39 @@ class Referral(HafanModel):
     status = models.CharField(max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.SENT)
     outcome = models.TextField(blank=True)
     outcome_at = models.DateTimeField(null=True, blank=True)
+    # Issue 7: the lifecycle followed through.
+    responded_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the service accepted or declined.")
+    )
+    declined_reason = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    outcome_code = models.CharField(max_length=24, choices=REFERRAL_OUTCOMES, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
+    nrm_reference = models.CharField(max_length=40, blank=True)
+    nrm_decision = models.CharField(max_length=16, choices=NRM_DECISIONS, blank=True)
+    nrm_decision_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-referred_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.service} for {self.child}"
+
+
+class ReferralEvent(HafanModel):
+    """Each step of a referral's lifecycle, so its history is visible: sent, accepted, declined, started,
+    completed, withdrawn, reminded, NRM decision."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    status = models.CharField(max_length=16, blank=True)
+    kind = models.CharField(max_length=24, help_text=_("status, reminder or nrm_decision"))
+    note = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "id"]

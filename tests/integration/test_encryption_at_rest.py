@@ -271,6 +271,18 @@ def test_every_encrypted_field_is_listed() -> None:
         ),
         "risk.HubTask.outcome",
         "risk.ExploitationScreening.answers",
+        # The debrief service (issue 7): the workspace, each finding, mediation sessions and the feedback comment.
+        *(
+            f"debriefs.Debrief.{name}"
+            for name in (
+                "declined_reason", "carer_seen_note", "push_notes", "pull_notes", "substance_use", "what_would_help",
+            )
+        ),
+        "debriefs.ContactAttempt.note",
+        "debriefs.DebriefFinding.text",
+        "debriefs.DebriefFinding.safeguarding_reason",
+        *(f"debriefs.MediationSession.{name}" for name in ("attendees", "summary", "agreed_actions")),
+        "feedback.FeedbackResponse.comment",
     }  # fmt: skip
 
 

@@ -504,3 +504,20 @@ def can_screen_exploitation(actor: Actor, *, relation: Relation) -> bool:
     if not can_view_child_record(actor, relation=relation):
         return False
     return actor.hub_member or (relation == Relation.ALLOCATED and actor.role == Role.SOCIAL_WORKER)
+
+
+# Issue 7 / patterns across children
+
+
+def can_view_patterns(actor: Actor) -> bool:
+    """Places, co-missing groups: hub casework staff. They name children, so analysts see figures elsewhere,
+    and the charity (which never sees police intelligence) does not see them."""
+    return sees_every_child(actor)
+
+
+def can_view_persons_of_concern(actor: Actor) -> bool:
+    """Adults named across several debriefs or reports: police and hub members only (the hub's casework staff,
+    and partnership police wherever they sit)."""
+    if sees_every_child(actor):
+        return True
+    return is_casework(actor) and actor.role in POLICE_ROLES and actor.agency_kind == AgencyKind.POLICE

@@ -233,6 +233,9 @@ QUESTIONS: dict[str, tuple[Callable[[Actor], bool], set[str]]] = {
     "can_assign_episode": (policy.can_assign_episode, POLICE),
     # Issue 6 / triggers, hub tasks and screening
     "can_view_hub_tasks": (policy.can_view_hub_tasks, HUB_CASEWORK),
+    # Issue 7 / patterns across children
+    "can_view_patterns": (policy.can_view_patterns, HUB_CASEWORK),
+    "can_view_persons_of_concern": (policy.can_view_persons_of_concern, HUB_CASEWORK),
     "can_view_hub_task[hub_member]": (
         lambda a: policy.can_view_hub_task(a, relation=Relation.HUB_MEMBER), HUB_CASEWORK),
     "can_view_hub_task[allocated]": (

@@ -19,6 +19,7 @@ urlpatterns += i18n_patterns(
     path("debriefs/", include("hafan.debriefs.urls")),
     path("referrals/", include("hafan.referrals.urls")),
     path("dashboard/", include("hafan.analytics.urls")),
+    path("patterns/", include("hafan.analytics.pattern_urls")),
     path("audit/", include("hafan.sharing.urls")),
     # Sharing agreements, emergency access, the disclosure log (issue 5, part F).
     path("governance/", include("hafan.sharing.governance_urls")),

@@ -241,6 +241,14 @@ TASKS = {
 HAFAN_REPEAT_MISSING_EPISODES = env_int("HAFAN_REPEAT_MISSING_EPISODES", 3)
 HAFAN_REPEAT_MISSING_DAYS = env_int("HAFAN_REPEAT_MISSING_DAYS", 90)
 HAFAN_DEBRIEF_DEADLINE_HOURS = env_int("HAFAN_DEBRIEF_DEADLINE_HOURS", 72)
+# Referrals (issue 7): a referral with no answer from the service is reminded after this many days, and again
+# after each further interval; one started with no outcome is reminded after HAFAN_REFERRAL_OUTCOME_DAYS.
+HAFAN_REFERRAL_REMINDER_DAYS = env_int("HAFAN_REFERRAL_REMINDER_DAYS", 7)
+HAFAN_REFERRAL_OUTCOME_DAYS = env_int("HAFAN_REFERRAL_OUTCOME_DAYS", 90)
+# The young person's feedback (issue 7): how long a one-time link works, and the counts shown as "fewer than N"
+# to anyone outside the service they are about (feedback results; other figures about few children use it too).
+HAFAN_FEEDBACK_LINK_DAYS = env_int("HAFAN_FEEDBACK_LINK_DAYS", 14)
+HAFAN_SMALL_NUMBER_THRESHOLD = env_int("HAFAN_SMALL_NUMBER_THRESHOLD", 5)
 # Risk and response (issue 6). How soon each agency must answer the information call, by the episode's
 # current grade (minutes; an episode not yet graded uses medium), and how soon each grade is reviewed (hours).
 HAFAN_INFORMATION_CALL_MINUTES = {
@@ -264,6 +272,19 @@ HAFAN_EXPLOITATION_INDICATOR_DAYS = env_int("HAFAN_EXPLOITATION_INDICATOR_DAYS",
 HAFAN_SCREENING_REVIEW_SCORE = env_int("HAFAN_SCREENING_REVIEW_SCORE", 6)
 # How often open pages ask for news (the briefing's information call, the notification bell), in seconds.
 HAFAN_LIVE_POLL_SECONDS = env_int("HAFAN_LIVE_POLL_SECONDS", 10)
+# --- Patterns across children (issue 7): the places map. No tile URL means no tiles at all: markers on a blank
+# map with the area's outline. A tile URL is a Leaflet template (https://{s}.tile.example.org/{z}/{x}/{y}.png);
+# its host is allowed in the map page's CSP img-src. Places within this many metres of a cluster's centre join it.
+HAFAN_MAP_TILE_URL = env_str("HAFAN_MAP_TILE_URL", default="")
+HAFAN_MAP_TILE_ATTRIBUTION = env_str("HAFAN_MAP_TILE_ATTRIBUTION", default="")
+HAFAN_PLACE_CLUSTER_METRES = env_int("HAFAN_PLACE_CLUSTER_METRES", 400)
+# --- Patterns across children (issue 7): co-missing groups and persons of concern (hafan/analytics/networks.py
+# and persons.py give the rules). Two children are "missing together" when both are missing at once and
+# reported within this many hours of each other; a pair recurs after this many separate occasions; an adult
+# named in connection with this many children is a person of concern.
+HAFAN_CO_MISSING_WINDOW_HOURS = env_int("HAFAN_CO_MISSING_WINDOW_HOURS", 6)
+HAFAN_CO_MISSING_MIN_OCCASIONS = env_int("HAFAN_CO_MISSING_MIN_OCCASIONS", 2)
+HAFAN_PERSON_OF_CONCERN_MIN_CHILDREN = env_int("HAFAN_PERSON_OF_CONCERN_MIN_CHILDREN", 2)
 # Email for notifications.
 # SMTP in production (EMAIL_HOST, EMAIL_PORT, EMAIL_USE_TLS); the demo and development print emails instead.
 _EMAIL_BACKEND = env_str(

@@ -17,6 +17,8 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("hafan.accounts.urls")),
     path("episodes/", include("hafan.episodes.urls")),
     path("debriefs/", include("hafan.debriefs.urls")),
+    # The young person's feedback after a debrief (issue 7): a one-time link answered without signing in.
+    path("feedback/", include("hafan.feedback.urls")),
     path("referrals/", include("hafan.referrals.urls")),
     path("dashboard/", include("hafan.analytics.urls")),
     path("patterns/", include("hafan.analytics.pattern_urls")),

@@ -70,6 +70,19 @@ rm -rf "$VENDOR/htmx"
 mkdir -p "$VENDOR/htmx"
 cp node_modules/htmx.org/dist/htmx.min.js "$VENDOR/htmx/htmx-2.0.11.min.js"
 
+# 4b. Leaflet 1.9.4 for the places map (/patterns/places/): its script, stylesheet and the images the
+# stylesheet names (layer control, default marker), with its licence. Never from a CDN.
+LEAFLET_VERSION=$(node -p 'require("./node_modules/leaflet/package.json").version')
+if [ "$LEAFLET_VERSION" != "1.9.4" ]; then
+  echo "build-assets: expected leaflet 1.9.4, found $LEAFLET_VERSION" >&2
+  exit 1
+fi
+rm -rf "$VENDOR/leaflet"
+mkdir -p "$VENDOR/leaflet/images"
+cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map \
+  node_modules/leaflet/dist/leaflet.css node_modules/leaflet/LICENSE "$VENDOR/leaflet/"
+cp node_modules/leaflet/dist/images/*.png "$VENDOR/leaflet/images/"
+
 # 5. axe-core for the browser accessibility tests.
 mkdir -p tests/browser/vendor
 cp node_modules/axe-core/axe.min.js tests/browser/vendor/axe.min.js

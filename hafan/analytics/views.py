@@ -8,6 +8,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from hafan.analytics.selectors import dashboard_for
+from hafan.sharing import policy
+from hafan.sharing.access import actor_for
 
 
 def _percentage(part: int, whole: int) -> int | None:
@@ -31,5 +33,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "deadline_hours": settings.HAFAN_DEBRIEF_DEADLINE_HOURS,
             "repeat_episodes": settings.HAFAN_REPEAT_MISSING_EPISODES,
             "repeat_days": settings.HAFAN_REPEAT_MISSING_DAYS,
+            "can_view_feedback": policy.can_view_feedback_results(actor_for(request.user)),
         },
     )

@@ -38,7 +38,7 @@ from hafan.core.api_schemas import (
 from hafan.core.errors import EditConflict, InvalidAction, NotPermitted
 from hafan.core.vocabulary import Channel, Purpose
 from hafan.debriefs.selectors import debrief_get_for_user, debrief_queue_for
-from hafan.debriefs.services import debrief_record
+from hafan.debriefs.services import FindingInput, debrief_record
 from hafan.episodes.selectors import Briefing, briefing_for, episode_get_for_user
 from hafan.episodes.services import episode_record_return, episode_report
 from hafan.people.services import PersonDetails, child_find_match
@@ -245,7 +245,20 @@ def _debrief(debrief: Any) -> dict[str, Any]:
         "offered_at": debrief.offered_at,
         "held_at": debrief.held_at,
         "share_basis": debrief.share_basis,
-        "shared_facts": [_fact(f) for f in debrief.shared_facts.select_related("agency")],
+        "shared_facts": [
+            _fact(f) for f in debrief.shared_facts.filter(withdrawn_at__isnull=True).select_related("agency")
+        ],
+        "findings": [
+            {
+                "public_id": f.public_id,
+                "kind": f.kind,
+                "indicator": f.indicator or None,
+                "text": f.text,
+                "share": f.basis,
+                "shared_fact": f.fact.public_id if f.fact else None,
+            }
+            for f in debrief.findings.select_related("fact").order_by("pk")
+        ],
     }
 
 
@@ -445,6 +458,20 @@ def debrief_queue(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def record_debrief(request: HttpRequest, public_id: str, payload: DebriefIn) -> dict[str, Any]:
     debrief = debrief_get_for_user(user=request.user, public_id=public_id)
+    try:
+        return _record_debrief(request, debrief, payload)
+    except DjangoValidationError as exc:
+        # The service names a finding's field `finding_<n>_<field>`: name its path in the body instead.
+        names = exc.message_dict if hasattr(exc, "error_dict") else {}
+        renames = {
+            key: "findings." + ".".join(key.removeprefix("finding_").split("_", 1))
+            for key in names
+            if key.startswith("finding_")
+        }
+        raise _with_field_names(exc, renames) from exc
+
+
+def _record_debrief(request: HttpRequest, debrief: Any, payload: DebriefIn) -> dict[str, Any]:
     debrief = debrief_record(
         debrief=debrief,
         worker=request.user,
@@ -463,6 +490,27 @@ def record_debrief(request: HttpRequest, public_id: str, payload: DebriefIn) -> 
         share_basis=payload.share_basis.value,
         places_to_share="\n".join(payload.places_to_share),
         associates_to_share="\n".join(payload.associates_to_share),
+        declined_reason=payload.declined_reason,
+        carer_seen=payload.carer_seen,
+        carer_seen_note=payload.carer_seen_note,
+        push_notes=payload.push_notes,
+        pull_notes=payload.pull_notes,
+        substance_use=payload.substance_use,
+        sleeping_rough=payload.sleeping_rough,
+        what_would_help=payload.what_would_help,
+        findings=None
+        if payload.findings is None
+        else [
+            FindingInput(
+                kind=f.kind.value,
+                text=f.text,
+                indicator=f.indicator.value if f.indicator else "",
+                share=f.share.value,
+                safeguarding_reason=f.safeguarding_reason,
+                public_id=str(f.public_id) if f.public_id else "",
+            )
+            for f in payload.findings
+        ],
     )
     return _debrief(debrief)
 
@@ -478,3 +526,9 @@ api.add_router("/imports", imports_router)
 from hafan.episodes.api import router as information_router  # noqa: E402 - mounted after the handlers above
 
 api.add_router("/information-requests", information_router)
+
+# Issue 7 / referrals: partner agencies' systems answer the referrals to their services (hafan.referrals.api)
+
+from hafan.referrals.api import router as referrals_router  # noqa: E402 - mounted after the handlers above
+
+api.add_router("/referrals", referrals_router)

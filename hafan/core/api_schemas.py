@@ -13,7 +13,7 @@ from ninja import Field, Schema
 from pydantic import AwareDatetime
 
 from hafan.core.vocabulary import DataCategory, FactCategory, Handling, RiskGrade
-from hafan.debriefs.models import Indicator, OfferStatus, PullFactor, PushFactor, ShareBasis
+from hafan.debriefs.models import FindingKind, Indicator, OfferStatus, PullFactor, PushFactor, ShareBasis
 from hafan.episodes.models import EpisodeCategory, EpisodeStatus, FoundBy
 from hafan.people.models import Sex
 from hafan.risk.models import Answer, RiskFactor, RiskQuestion
@@ -291,6 +291,30 @@ class ReturnOut(Schema):
 # Debriefs
 
 
+class FindingIn(Schema):
+    kind: FindingKind = Field(
+        description="What the finding is about: a place, an associate, an indicator, ..."
+    )
+    text: str = Field("", description="What the child said (needed for every kind but `indicator`).")
+    indicator: Indicator | None = Field(None, description="For `indicator` findings: which one.")
+    share: ShareBasis = Field(
+        ShareBasis.NONE,
+        description="`consent`: the child agreed to share it; `safeguarding`: keeping the child safe requires "
+        "it (give `safeguarding_reason`); `none`: it stays with the charity and never reaches the hub.",
+    )
+    safeguarding_reason: str = Field("", description="Why sharing without consent is needed.")
+    public_id: uuid.UUID | None = Field(None, description="A finding already recorded that this row amends.")
+
+
+class FindingOut(Schema):
+    public_id: uuid.UUID
+    kind: FindingKind
+    indicator: Indicator | None
+    text: str
+    share: ShareBasis
+    shared_fact: uuid.UUID | None = Field(description="The fact on the child's record, when shared.")
+
+
 class DebriefIn(Schema):
     status: OfferStatus = Field(description="What happened to the offer. `awaiting` is refused.")
     offered_at: AwareDatetime | None = Field(None, description="When the debrief was offered.")
@@ -318,6 +342,22 @@ class DebriefIn(Schema):
     associates_to_share: list[str] = Field(
         default_factory=list, description="Associates to share with the hub."
     )
+    declined_reason: str = Field("", description="When `declined`: why, if the child said.")
+    carer_seen: bool | None = Field(
+        None, description="When `declined`: whether a parent or carer was seen instead (required)."
+    )
+    carer_seen_note: str = Field("")
+    push_notes: str = Field("", description="Why the child left, in their words.")
+    pull_notes: str = Field("", description="What drew the child away, in their words.")
+    substance_use: str = Field("")
+    sleeping_rough: bool | None = Field(None)
+    what_would_help: str = Field("")
+    findings: list[FindingIn] | None = Field(
+        None,
+        description="The debrief's findings, each with its own sharing decision. When given, the whole list: "
+        "findings left out are removed (and a shared one's fact withdrawn). Left out, the recorded findings "
+        "stay as they are. `share_basis` with `places_to_share`/`associates_to_share` is the older form.",
+    )
 
 
 class DebriefOut(Schema):
@@ -327,8 +367,9 @@ class DebriefOut(Schema):
     due_by: datetime.datetime
     offered_at: datetime.datetime | None
     held_at: datetime.datetime | None
-    share_basis: ShareBasis
+    share_basis: ShareBasis = Field(description="The strongest basis among the findings shared.")
     shared_facts: list[FactOut] = Field(description="What this debrief shared back to the child's record.")
+    findings: list[FindingOut] = Field(default_factory=list)
 
 
 class QueueChildOut(Schema):

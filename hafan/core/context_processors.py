@@ -23,6 +23,13 @@ def hafan(request: HttpRequest) -> dict[str, Any]:
             "report": policy.can_report_episode(actor),
             "debriefs": policy.is_debrief_worker(actor),
             "dashboard": policy.can_view_dashboard(actor),
+            # --- Referrals (issue 7, item 4): sent, received, the directory of services.
+            "referrals": policy.can_view_service_directory(actor),
+            # --- Patterns across children (issue 7, item 6): places, co-missing groups, persons of concern.
+            "patterns": policy.can_view_patterns(actor),
+            # --- Young people's feedback (issue 7, item 5): in the navigation for the charity and analysts; hub
+            # casework staff reach it from the dashboard.
+            "feedback": policy.can_view_feedback_results(actor) and not policy.sees_every_child(actor),
             "audit": policy.can_view_audit_trail(actor),
             "identities": policy.can_manage_identities(actor),
             "imports": may_open_imports(request.user),

@@ -19,6 +19,9 @@ from django.utils.cache import add_never_cache_headers
 
 # A path followed by its query string, in a log message such as `"GET /episodes/?status=missing HTTP/1.1" 200`.
 _QUERY_STRING = re.compile(r"(?P<path>/[^\s?\"'#]*)\?[^\s\"']*")
+# A young person's one-time feedback link carries its token in the path (`/feedback/<token>/`): logs keep
+# only that a feedback link was used.
+_FEEDBACK_TOKEN = re.compile(r"(?P<prefix>/feedback/)(?!results/|debrief/)[A-Za-z0-9_-]{16,}")
 
 
 class NoStoreMiddleware:
@@ -42,8 +45,8 @@ class NoStoreMiddleware:
 
 
 def strip_query_strings(message: str) -> str:
-    """The message with every `path?query` cut down to the path."""
-    return _QUERY_STRING.sub(r"\g<path>", message)
+    """The message with every `path?query` cut down to the path, and feedback tokens hidden."""
+    return _FEEDBACK_TOKEN.sub(r"\g<prefix>[token]", _QUERY_STRING.sub(r"\g<path>", message))
 
 
 class PathOnlyFilter(logging.Filter):

@@ -39,6 +39,10 @@ class FactCategory(TextChoices):
     WARNING_MARKER = "warning_marker", _("Police warning markers")
     ASSOCIATE = "associate", _("Known associates")
     PLACE = "place", _("Places frequented")
+    # Learnt in debriefs (issue 7), when the child agreed or safeguarding requires it.
+    TRAVEL = "travel", _("How the child travelled")
+    WELLBEING = "wellbeing", _("Harm, substance use and sleeping rough")
+    WISHES = "wishes", _("The child's wishes and what would help")
 
 
 class RiskGrade(TextChoices):

@@ -15,6 +15,10 @@ Calibration (docs/demo-data.md gives the sources in the domain brief): about 15%
 looked after and account for about 40% of episodes; most children go missing once or twice; 93% are
 12-17 at the episode; 87% of episodes end within 48 hours; about 9% carry a CSE concern and 6% a
 mental-health one; harm is recorded in about 4%; about 65% of debriefs are held.
+
+Patterns across children (hafan.demo.groups, its own random stream): three or four friendship groups go missing
+together and are found together in the last year, and two or three adults of concern are named by several
+children with exploitation concerns, in police associate facts and in what debriefs share.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from django.utils import timezone
 from hafan.core.vocabulary import RiskGrade
 from hafan.demo import names
 from hafan.people.identifiers import synthetic_nhs_number, synthetic_upn
+from hafan.referrals.demo import Step, plan_steps
 from hafan.risk.rules import default_next_review
 
 DEMO_PASSWORD = "hafan-demo-2026"  # noqa: S105 - the demo's published password; demo_logins prints it
@@ -173,7 +178,7 @@ class ReferralPlan:
     referred_at: datetime.datetime
     reason: str
     consent_given: bool
-    updates: list[tuple[str, str, datetime.datetime]]
+    updates: list[Step]  # issue 7: the referral followed through (hafan.referrals.demo)
 
 
 @dataclass
@@ -217,6 +222,8 @@ class EpisodePlan:
     grades: list[GradePlan] = field(default_factory=list)
     ret: ReturnPlan | None = None
     debrief: DebriefPlan | None = None
+    # Issue 7: where the child was found with friends who went missing with them (hafan.demo.groups).
+    found_together: str = ""
 
     @property
     def returned_at(self) -> datetime.datetime | None:
@@ -692,6 +699,10 @@ class _Planner:
         episode.grades = self.grades(child, index, episode, age, factors, floor)
         if episode.duration is not None:
             episode.ret = self.return_plan(child, episode, home, factors)
+            if episode.found_together:
+                episode.ret.found_where = episode.found_together
+                if episode.ret.found_by == "self":
+                    episode.ret.found_by = "police"
         if episode.kind == "normal":
             episode.debrief = self.debrief_plan(child, episode, factors)
 
@@ -1100,6 +1111,10 @@ class _Planner:
         if child.is_repeat and rng.random() < 0.25:
             kinds.append(("education_support", "Poor attendance; wants help to get back into school."))
         kinds.append(("peer_mentoring", "Wants someone to talk to who is not a professional."))
+        if "friends" in pull:  # issue 7: detached youth work where their friends spend their evenings
+            kinds.append(
+                ("youth_work", "Spends evenings in town with friends; open to meeting the youth workers.")
+            )
         chosen = kinds[:1] if rng.random() < 0.85 or len(kinds) < 2 else kinds[:2]
         if "trafficking" in ind and chosen[0][0] != "nrm":
             chosen.insert(0, kinds[0])
@@ -1113,26 +1128,15 @@ class _Planner:
                     referred_at=referred,
                     reason=reason,
                     consent_given=kind != "nrm",
-                    updates=self.outcomes(referred),
+                    updates=self.outcomes(referred, kind),
                 )
             )
         return plans
 
-    def outcomes(self, referred: datetime.datetime) -> list[tuple[str, str, datetime.datetime]]:
-        rng = self.rng
-        age = self.now - referred
-        if age < 3 * DAY or rng.random() < (0.6 if age < 14 * DAY else 0.2):
-            return []
-        first = self.office_hours(referred + datetime.timedelta(days=rng.uniform(1, min(13, age.days - 1))))
-        if first > self.now:
-            return []
-        status = rng.choices(["accepted", "completed", "declined", "withdrawn"], [45, 25, 18, 12])[0]
-        updates = [(status, rng.choice(names.REFERRAL_OUTCOMES[status]), first)]
-        if status == "accepted":
-            done = self.office_hours(first + datetime.timedelta(days=rng.uniform(30, 120)))
-            if done < self.now and rng.random() < 0.6:
-                updates.append(("completed", rng.choice(names.REFERRAL_OUTCOMES["completed"]), done))
-        return updates
+    def outcomes(self, referred: datetime.datetime, kind: str) -> list[Step]:
+        return plan_steps(
+            self.rng, kind=kind, referred=referred, now=self.now, office_hours=self.office_hours
+        )
 
     # response plans ------------------------------------------------------------------------------
 
@@ -1470,6 +1474,10 @@ class _Planner:
             children.append(child)
 
         self.live_work(children)
+        # Issue 7: friendship groups missing together and adults of concern, with their own random stream.
+        from hafan.demo.groups import plan_groups
+
+        plan_groups(children, seed=self.seed, now=self.settled_end, start=self.start)
 
         planned = sorted(
             (c for c in children if len(c.episodes) >= 6),
@@ -1608,8 +1616,8 @@ def load_demo(
 ) -> dict[int, Any]:
     """Writes the plan through the services, in time order. Call inside one transaction."""
     from hafan.core.vocabulary import FactCategory, Purpose
+    from hafan.debriefs.demo import demo_debrief
     from hafan.debriefs.models import Debrief
-    from hafan.debriefs.services import debrief_record
     from hafan.episodes.services import episode_close, episode_record_return, episode_report
     from hafan.people.selectors import response_plan_in_force, response_plan_waiting
     from hafan.people.services import (
@@ -1620,7 +1628,7 @@ def load_demo(
         response_plan_propose,
         source_record_upsert,
     )
-    from hafan.referrals.services import referral_send, referral_update
+    from hafan.referrals.demo import demo_referral
     from hafan.risk.services import risk_grade_confirm, risk_grade_record
 
     coordinator, supervisor, debrief_worker = staff["coordinator"], staff["supervisor"], staff["debrief"]
@@ -1775,43 +1783,32 @@ def load_demo(
             safe_and_well_notes=r.safe_and_well_notes,
         )
         dp = ep.debrief
-        if dp is None or dp.status == "awaiting":
+        if dp is None:
             continue
         debrief = Debrief.objects.select_related("provider", "episode__child").get(episode=episode)
-        debrief = debrief_record(
-            debrief=debrief,
-            worker=debrief_worker,
-            status=dp.status,
-            offered_at=dp.offered_at,
-            held_at=dp.held_at,
-            not_offered_reason=dp.not_offered_reason,
-            where_went=dp.where_went,
-            who_with=dp.who_with,
-            travel=dp.travel,
-            push_factors=dp.push_factors,
-            pull_factors=dp.pull_factors,
-            indicators=dp.indicators,
-            harm_details=dp.harm_details,
-            child_wishes=dp.child_wishes,
-            share_basis=dp.share_basis,
-            places_to_share="\n".join(dp.places),
-            associates_to_share="\n".join(dp.associates),
-        )
+        # Issue 7: contact attempts, reassignments, findings with their own sharing decision, mediation.
+        debrief = demo_debrief(debrief=debrief, worker=debrief_worker, plan=dp, latest=plan.now)
+        if dp.status == "awaiting":
+            continue
         for ref in dp.referrals:
-            referral = referral_send(
+            # Issue 7: to the service covering the child's council, then accepted/started/completed (or not).
+            demo_referral(
                 child=child,
-                service=services[ref.kind],
-                referred_by=debrief_worker,
+                kind=ref.kind,
                 reason=ref.reason,
                 consent_given=ref.consent_given,
+                referred_at=ref.referred_at,
+                steps=ref.updates,
                 episode=episode,
                 debrief=debrief,
-                referred_at=ref.referred_at,
+                referrer=debrief_worker,
+                staff=staff,
             )
-            for status, outcome, at in ref.updates:
-                referral = referral_update(
-                    referral=referral, actor=debrief_worker, status=status, outcome=outcome, at=at
-                )
+        if dp.status == "held" and dp.held_at is not None:
+            # Issue 7: a one-time feedback link for every held debrief, answered for about 40% of them.
+            from hafan.feedback.demo import demo_feedback
+
+            demo_feedback(debrief=debrief, worker=debrief_worker, held_at=dp.held_at, latest=plan.now)
         # Settled episodes are closed once the safe-and-well check is done and the debrief is finished;
         # the last week's stay open so the demo has returns still being worked.
         finished = dp.status in {"held", "declined", "not_offered"}

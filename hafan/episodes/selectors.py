@@ -15,7 +15,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from hafan.core.errors import NotFoundOrNoAccess
-from hafan.core.vocabulary import Channel, FactCategory, Purpose
+from hafan.core.vocabulary import Channel, Purpose
 from hafan.episodes.models import (
     Episode,
     EpisodeStatus,
@@ -167,11 +167,7 @@ def briefing_for(*, user: Any, episode: Episode, channel: Channel = Channel.PAGE
         episode=episode,
         child=child,
         facts_by_agency=by_agency,
-        learnt_in_debriefs=[
-            f
-            for f in learnt
-            if f.category in {FactCategory.PLACE, FactCategory.ASSOCIATE, FactCategory.EXPLOITATION}
-        ],
+        learnt_in_debriefs=learnt,
         earlier=earlier_episodes(child, before=episode),
         response_plan=response_plan_in_force(child),
         response_plan_waiting=response_plan_waiting(child),

@@ -141,6 +141,47 @@ def _text(kind: str, p: Mapping[str, Any], agencies: Mapping[str, Agency] | None
             _("New task for the hub: %(task)s") % values,
             _("A new task for the hub (%(task)s) is due by %(due)s.") % values,
         )
+    if kind == NotificationKind.DEBRIEF_ASSIGNED:
+        values = {"reference": reference, "due": format_due(p.get("due"))}
+        return NoticeText(
+            _("Debrief for %(reference)s assigned to you") % values,
+            _("You have been assigned the debrief for episode %(reference)s, due by %(due)s.") % values,
+        )
+    if kind == NotificationKind.DEBRIEF_SHARED:
+        return NoticeText(
+            _("A debrief shared new information (%(reference)s)") % {"reference": reference},
+            _(
+                "The debrief after episode %(reference)s shared new information with the hub. Review the "
+                "child's risk and response plan."
+            )
+            % {"reference": reference},
+        )
+    if kind == NotificationKind.REFERRAL_REMINDER:  # issue 7: the service's name, never the child's
+        welsh = (translation.get_language() or "en").startswith("cy")
+        values = {
+            "service": str(
+                p.get("service_cy") if welsh and p.get("service_cy") else p.get("service_en") or UNKNOWN
+            ),
+            "since": format_due(p.get("since")),
+            "days": p.get("days", UNKNOWN),
+        }
+        if p.get("stage") == "outcome":
+            return NoticeText(
+                _("Referral to %(service)s: no outcome yet") % values,
+                _(
+                    "Work on a referral to %(service)s started on %(since)s and no outcome has been recorded "
+                    "after %(days)s days. Record the outcome, or chase the service."
+                )
+                % values,
+            )
+        return NoticeText(
+            _("Referral to %(service)s: no answer yet") % values,
+            _(
+                "A referral to %(service)s sent on %(since)s has had no answer for %(days)s days. Record the "
+                "service's answer, or chase it."
+            )
+            % values,
+        )
     return NoticeText(_("New notice"), _("Open Hafan to see it."))
 
 

@@ -17,6 +17,10 @@ class NotificationKind(models.TextChoices):
     PLAN_TO_AGREE = "plan_to_agree", _("Response plan waiting for your agreement")
     PLAN_DECIDED = "plan_decided", _("The social worker decided on your proposed response plan")
     HUB_TASK = "hub_task", _("New task for the hub")
+    REFERRAL_REMINDER = "referral_reminder", _("Referral waiting for an answer or an outcome")
+    # Issue 7: the debrief workspace.
+    DEBRIEF_ASSIGNED = "debrief_assigned", _("Debrief assigned to you")
+    DEBRIEF_SHARED = "debrief_shared", _("A debrief shared new information")
 
 
 class Notification(HafanModel):

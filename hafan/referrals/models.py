@@ -65,6 +65,16 @@ class Service(HafanModel):
     def name(self) -> str:
         return self.name_cy if (get_language() or "en").startswith("cy") else self.name_en
 
+    @property
+    def description(self) -> str:
+        welsh = (get_language() or "en").startswith("cy")
+        return self.description_cy if welsh and self.description_cy else self.description_en
+
+    def covers(self, council_code: str | None) -> bool:
+        """Whether the service works in this council's area (no areas listed: all of Gwent; no council known:
+        the child could be anywhere, so every service is offered)."""
+        return not self.areas or not council_code or council_code in self.areas
+
 
 REFERRAL_OUTCOMES = [
     ("goals_met", _("Goals met")),
@@ -89,6 +99,23 @@ class ReferralStatus(models.TextChoices):
     STARTED = "started", _("Work started")
     COMPLETED = "completed", _("Completed")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_STATUSES = frozenset({ReferralStatus.SENT, ReferralStatus.ACCEPTED, ReferralStatus.STARTED})
+# The lifecycle: where each status may go next. Declined, completed and withdrawn are final.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    ReferralStatus.SENT: frozenset(
+        {ReferralStatus.ACCEPTED, ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN}
+    ),
+    ReferralStatus.ACCEPTED: frozenset({ReferralStatus.STARTED, ReferralStatus.WITHDRAWN}),
+    ReferralStatus.STARTED: frozenset({ReferralStatus.COMPLETED, ReferralStatus.WITHDRAWN}),
+}
+
+
+class ReferralEventKind(models.TextChoices):
+    STATUS = "status", _("Status")
+    REMINDER = "reminder", _("Reminder")
+    NRM_DECISION = "nrm_decision", _("NRM decision")
 
 
 class Referral(HafanModel):
@@ -126,6 +153,14 @@ class Referral(HafanModel):
 
     def __str__(self) -> str:
         return f"{self.service} for {self.child}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def next_statuses(self) -> frozenset[str]:
+        return TRANSITIONS.get(self.status, frozenset())
 
 
 class ReferralEvent(HafanModel):

@@ -49,7 +49,14 @@ SECTIONS: dict[str, str] = {
     "risk.HubTask": "hub_tasks",
     "risk.ExploitationScreening": "exploitation_screenings",
     "debriefs.Debrief": "debriefs",
+    # Issue 7: the debrief workspace: attempts to reach the child, findings with their sharing decision, and
+    # family mediation.
+    "debriefs.ContactAttempt": "debrief_contact_attempts",
+    "debriefs.DebriefFinding": "debrief_findings",
+    "debriefs.MediationSession": "mediation_sessions",
     "referrals.Referral": "referrals",
+    # Issue 7: each step of a referral (sent, accepted, declined, started, completed, reminders, NRM decisions).
+    "referrals.ReferralEvent": "referral_events",
     "people.Allocation": "allocations",
     "sharing.BreakGlassGrant": "emergency_access_grants",
     "sharing.Disclosure": "disclosures",
@@ -61,7 +68,13 @@ SECTIONS: dict[str, str] = {
     "rights.SubjectAccessRequest": "subject_access_requests",
     "rights.Rectification": "rectifications",
     "rights.RectificationNotice": "rectification_notices",
+    # Issue 7: the young person's own feedback on their debrief (anonymous to the results, not to the child).
+    "feedback.FeedbackLink": "feedback_links",
+    "feedback.FeedbackResponse": "feedback_responses",
 }
+
+# Fields never exported: a one-time link's token hash is the hub's secret, not the child's information.
+OMITTED_FIELDS: dict[str, set[str]] = {"feedback.FeedbackLink": {"token_hash"}}
 
 # Models whose every field is the hub's own bookkeeping about the child, or the child's own data, and
 # needs no review beyond the rules below.
@@ -154,9 +167,10 @@ def _plain(value: Any) -> Any:
 
 def _fields(obj: models.Model, names: _Names) -> dict[str, Any]:
     has_public_id = any(f.name == "public_id" for f in obj._meta.concrete_fields)
+    omitted = OMITTED_FIELDS.get(obj._meta.label, set())
     data: dict[str, Any] = {}
     for f in obj._meta.concrete_fields:
-        if f.primary_key and has_public_id:
+        if (f.primary_key and has_public_id) or f.name in omitted:
             continue
         raw = getattr(obj, f.attname)
         if f.is_relation and raw is not None:
@@ -202,6 +216,21 @@ def _debrief(obj: Any, ctx: _Context) -> list[str]:
     return [Reason.THIRD_PARTY] if obj.who_with.strip() else []
 
 
+def _contact_attempt(obj: Any, ctx: _Context) -> list[str]:
+    return [Reason.THIRD_PARTY] if obj.note.strip() else []
+
+
+def _finding(obj: Any, ctx: _Context) -> list[str]:
+    # What the child said may name others (associates above all).
+    return [Reason.THIRD_PARTY] if obj.text.strip() else []
+
+
+def _mediation(obj: Any, ctx: _Context) -> list[str]:
+    # Family members take part: their words and names are theirs too.
+    named = (obj.attendees, obj.summary, obj.agreed_actions)
+    return [Reason.THIRD_PARTY] if any(value.strip() for value in named) else []
+
+
 def _risk(obj: Any, ctx: _Context) -> list[str]:
     return [Reason.POLICE_INTELLIGENCE]
 
@@ -235,6 +264,11 @@ def _screening(obj: Any, ctx: _Context) -> list[str]:
     return [Reason.THIRD_PARTY]
 
 
+def _feedback(obj: Any, ctx: _Context) -> list[str]:
+    # The young person's own words, which may name others (a worker, a carer).
+    return [Reason.THIRD_PARTY] if obj.comment.strip() else []
+
+
 def _no_review(obj: Any, ctx: _Context) -> list[str]:
     return []
 
@@ -247,6 +281,9 @@ RULES: dict[str, Rule] = {
     "people.Fact": _fact,
     "episodes.Episode": _episode,
     "debriefs.Debrief": _debrief,
+    "debriefs.ContactAttempt": _contact_attempt,
+    "debriefs.DebriefFinding": _finding,
+    "debriefs.MediationSession": _mediation,
     "risk.RiskAssessment": _risk,
     "people.ChildProfile": _profile,
     "episodes.InformationRequest": _information_request,
@@ -254,6 +291,7 @@ RULES: dict[str, Rule] = {
     "people.SourceRecordVersion": _version,
     "linkage.MatchDecision": _decision,
     "linkage.IdentityChange": _identity_change,
+    "feedback.FeedbackResponse": _feedback,
 }
 
 

@@ -2,7 +2,7 @@
 
 Starting from the child's hub identity, every row that refers to a row already found (through any
 foreign key, in any app) is part of the child's data: identities merged into the child, agency records
-and their versions, facts, episodes and their risk assessments and debriefs, referrals, plans,
+and their versions, facts, episodes and their risk assessments and debriefs, referrals and their events, plans,
 allocations, emergency-access grants, disclosures, legal holds, linkage decisions, rights requests, and
 whatever a later app adds. The subject-access export and the retention run use the same walk, so what a
 child is shown and what is deleted cannot drift apart. The audit trail holds no foreign key to a child

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from hafan.debriefs.models import Debrief
+from hafan.debriefs.models import ContactAttempt, Debrief, MediationSession
 from hafan.episodes.models import Episode
 from hafan.ingest.models import ImportRowError
 from hafan.people.models import Allocation, Child, ChildProfile, Fact, ResponsePlan, SourceRecord
@@ -56,7 +56,10 @@ ACTIVITY: list[tuple[Any, str, list[str]]] = [
     (Fact, "child", ["recorded_on"]),
     (RiskAssessment, "episode__child", ["assessed_at"]),
     (Debrief, "episode__child", ["offered_at", "held_at"]),
-    (Referral, "child", ["referred_at", "outcome_at"]),
+    (ContactAttempt, "debrief__episode__child", ["at"]),
+    (MediationSession, "child", ["scheduled_for"]),
+    # Issue 7: the service's answer and the start of the work count too (reminders, system writes, do not).
+    (Referral, "child", ["referred_at", "outcome_at", "responded_at", "started_at", "completed_at"]),
     (ResponsePlan, "child", ["agreed_at"]),
     (Allocation, "child", ["started_at", "ended_at"]),
     (ChildProfile, "child", ["prepared_at"]),

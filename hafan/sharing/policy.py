@@ -289,19 +289,68 @@ def can_record_debrief(actor: Actor, *, provider_code: str) -> bool:
     return can_view_debrief_content(actor, provider_code=provider_code)
 
 
+def debrief_contact_source(
+    actor: Actor,
+    *,
+    provider_code: str,
+    source_agency_kind: AgencyKind,
+    source_agency_code: str,
+    responsible_council_code: str | None,
+) -> bool:
+    """Issue 7: where the debrief worker may read the child's address, postcode and phone to make contact: the
+    current records of the council responsible for the child (its social care and its schools), never the
+    police's or the health board's."""
+    return (
+        can_view_debrief_content(actor, provider_code=provider_code)
+        and source_agency_kind == AgencyKind.COUNCIL
+        and responsible_council_code is not None
+        and source_agency_code == responsible_council_code
+    )
+
+
 def can_make_referral(actor: Actor) -> bool:
     return is_casework(actor) or is_debrief_worker(actor)
 
 
-def can_view_referral(actor: Actor, *, debrief_provider_code: str | None) -> bool:
-    """Referrals are part of the child's record (casework), or of the debrief they came from (its provider)."""
+def can_view_referral(
+    actor: Actor,
+    *,
+    debrief_provider_code: str | None,
+    service_provider_code: str | None = None,
+    is_referrer: bool = False,
+) -> bool:
+    """Referrals are part of the child's record (casework), of the debrief they came from (its provider), and of
+    the service they were sent to (the partner agency that runs it answers them); the referrer sees their own."""
     if is_casework(actor):
         return True
-    return (
-        is_debrief_worker(actor)
-        and debrief_provider_code is not None
-        and debrief_provider_code == actor.agency_code
+    if not is_debrief_worker(actor):
+        return False
+    return is_referrer or (
+        actor.agency_code is not None and actor.agency_code in {debrief_provider_code, service_provider_code}
     )
+
+
+def can_view_service_directory(actor: Actor) -> bool:
+    """The directory of services, with each one's load: whoever makes or answers referrals."""
+    return can_make_referral(actor)
+
+
+def can_respond_to_referral(
+    actor: Actor, *, service_provider_code: str | None, referrer_agency_code: str | None
+) -> bool:
+    """Accepting, declining, starting and completing a referral (and an NRM decision): the staff of the partner
+    agency that runs the service; for a service outside the partnership, the referring agency's staff or hub
+    casework staff record the service's answer on its behalf."""
+    if not can_make_referral(actor):
+        return False
+    if service_provider_code:
+        return actor.agency_code == service_provider_code
+    return actor.agency_code == referrer_agency_code or sees_every_child(actor)
+
+
+def can_withdraw_referral(actor: Actor, *, referrer_agency_code: str | None) -> bool:
+    """The referring side withdraws a referral: the referring agency's staff, or hub casework staff."""
+    return can_make_referral(actor) and (actor.agency_code == referrer_agency_code or sees_every_child(actor))
 
 
 # Oversight
@@ -521,3 +570,40 @@ def can_view_persons_of_concern(actor: Actor) -> bool:
     if sees_every_child(actor):
         return True
     return is_casework(actor) and actor.role in POLICE_ROLES and actor.agency_kind == AgencyKind.POLICE
+
+
+# Issue 7 / the young person's feedback
+
+
+def can_ask_for_feedback(actor: Actor, *, provider_code: str) -> bool:
+    """The one-time feedback link is sent by the service the child talked to: its own debrief workers."""
+    return can_record_debrief(actor, provider_code=provider_code)
+
+
+def can_view_feedback_results(actor: Actor) -> bool:
+    """Feedback counted per service: the charity's debrief workers, analysts and hub casework staff."""
+    return (
+        is_debrief_worker(actor)
+        or sees_every_child(actor)
+        or (_partner(actor) and actor.role == Role.ANALYST)
+    )
+
+
+def can_view_feedback_service(actor: Actor, *, provider_code: str) -> bool:
+    """Which services' rows: a debrief worker sees their own service's; analysts and hub casework staff every
+    service's."""
+    if is_debrief_worker(actor):
+        return actor.agency_code == provider_code
+    return can_view_feedback_results(actor)
+
+
+def can_view_exact_feedback_counts(actor: Actor, *, provider_code: str) -> bool:
+    """Counts below HAFAN_SMALL_NUMBER_THRESHOLD are shown as "fewer than N" to anyone outside the service
+    asked about: with a handful of answers, a count can point at one young person."""
+    return can_view_debrief_content(actor, provider_code=provider_code)
+
+
+def can_view_feedback_comments(actor: Actor, *, provider_code: str) -> bool:
+    """What the young person wrote is addressed to the service: its debrief workers read it, never analysts or
+    the hub."""
+    return can_view_debrief_content(actor, provider_code=provider_code)

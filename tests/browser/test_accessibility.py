@@ -21,6 +21,7 @@ from hafan.core.vocabulary import FactCategory
 from hafan.debriefs.services import debrief_record
 from hafan.episodes.models import Episode
 from hafan.episodes.services import episode_record_return
+from hafan.feedback.services import feedback_link_create
 from hafan.people.services import PersonDetails, fact_add, response_plan_propose
 from hafan.referrals.models import Service, ServiceKind
 from hafan.referrals.services import referral_send
@@ -39,6 +40,8 @@ class Scene:
         str  # Cerys: missing now, graded, with a plan, facts, earlier episodes and a debrief shared back
     )
     debrief: str  # Dylan: returned three hours ago, his debrief awaiting an offer
+    referral: str  # Cerys's referral to the exploitation service
+    feedback: str  # the one-time feedback link for Cerys's held debrief
 
 
 def _returned(episode: Episode, by: Any, after: datetime.timedelta, where: str = "Newport Market") -> Episode:
@@ -118,7 +121,8 @@ def scene(
         rationale="Third episode this month; county lines concern.",
         next_review_due=now + datetime.timedelta(hours=1),
     )
-    referral_send(
+    _link, token = feedback_link_create(debrief=earlier.debrief, actor=debrief_worker)
+    referral = referral_send(
         child=child,
         service=Service.objects.get(kind=ServiceKind.EXPLOITATION),
         referred_by=staff["socialworker"],
@@ -149,7 +153,12 @@ def scene(
         episode=dylan,
         debrief=dylan.debrief,
     )
-    return Scene(briefing=f"/episodes/{current.public_id}/", debrief=f"/debriefs/{dylan.debrief.public_id}/")
+    return Scene(
+        briefing=f"/episodes/{current.public_id}/",
+        debrief=f"/debriefs/{dylan.debrief.public_id}/",
+        referral=f"/referrals/{referral.public_id}/",
+        feedback=f"/feedback/{token}/",
+    )
 
 
 # page name -> (persona signed in, or None; path in the scene)
@@ -164,6 +173,16 @@ PAGES: dict[str, tuple[str | None, Callable[[Scene], str]]] = {
     "debrief-queue": ("debrief", lambda s: "/debriefs/"),
     "debrief-detail": ("debrief", lambda s: s.debrief),
     "dashboard": ("coordinator", lambda s: "/dashboard/"),  # the casework view also lists children
+    # Issue 7: referrals, patterns across children, the young person's feedback.
+    "referral": ("socialworker", lambda s: s.referral),
+    "referrals-sent": ("socialworker", lambda s: "/referrals/sent/"),
+    "service-directory": ("debrief", lambda s: "/referrals/services/"),
+    "patterns": ("coordinator", lambda s: "/patterns/"),
+    "places": ("coordinator", lambda s: "/patterns/places/"),
+    "co-missing": ("coordinator", lambda s: "/patterns/co-missing/"),
+    "persons-of-concern": ("coordinator", lambda s: "/patterns/persons/"),
+    "feedback-results": ("debrief", lambda s: "/feedback/results/"),
+    "feedback-form": (None, lambda s: s.feedback),
     "audit-trail": ("auditor", lambda s: "/audit/"),
 }
 

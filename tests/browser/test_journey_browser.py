@@ -114,7 +114,7 @@ def test_the_journey_in_chromium(
 
     # Llamau's debrief worker lands on the queue, opens the debrief and records it held.
     debrief = _signed_in(new_page, base, "debrief")
-    expect(debrief.get_by_role("heading", level=1)).to_have_text("Debriefs to offer")
+    expect(debrief.get_by_role("heading", level=1)).to_have_text("Debrief workspace")
     debrief.get_by_test_id("debrief-queue").get_by_role("link", name="Cerys Jones").click()
     expect(debrief.get_by_role("heading", level=1)).to_have_text("Debrief for Cerys Jones")
     held = _local(timezone.now())
@@ -123,8 +123,10 @@ def test_the_journey_in_chromium(
     debrief.fill("#id_held_at", held)
     debrief.fill("#id_where_went", "A flat above a shop in Pill")
     debrief.fill("#id_who_with", "An older lad called Jay")
-    debrief.get_by_label("The child agreed to share").check()
-    debrief.fill("#id_places_to_share", PLACE)
+    # Each finding carries its own sharing decision: this place, the child agreed to share.
+    debrief.select_option("#id_findings-0-kind", "place")
+    debrief.fill("#id_findings-0-text", PLACE)
+    debrief.locator("#id_findings-0-share_0").check()
     debrief.get_by_role("button", name="Save the debrief").click()
     expect(debrief).to_have_url(re.compile(r"/debriefs/$"))
     expect(debrief.locator(".govuk-notification-banner--success")).to_contain_text("recorded")

@@ -402,9 +402,21 @@ def build_world() -> World:
     _disclosure(world)
     _rights(world, child=child, wrong=wrong)
     _risk_and_response(world, child=child, episode=episode)
+    _places(world)
+    _feedback(world, debrief=debrief)
+    _persons_of_concern(world, child=child, police=agencies["GWP"])
+    _debrief_workspace(world, debrief=debrief)
     for name, user in users.items():
         world.tokens[name] = api_token_issue(user=user, name=f"walk-{name}")
     return world
+
+
+def _places(world: World) -> None:
+    """Issue 7: the places drill-down's key for where the world's child was found ("A friend's flat", which no
+    gazetteer place matches, so it is an unlocated place keyed by a hash of its text)."""
+    from hafan.analytics.places import unlocated_key
+
+    world.values["place"] = unlocated_key("A friend's flat")
 
 
 def _risk_and_response(world: World, *, child: Any, episode: Any) -> None:
@@ -457,6 +469,54 @@ def _risk_and_response(world: World, *, child: Any, episode: Any) -> None:
         hub_task=str(HubTask.objects.filter(child=child).order_by("pk").first().public_id),  # type: ignore[union-attr]
         notification=str(Notification.objects.filter(recipient=users["coordinator"]).first().public_id),  # type: ignore[union-attr]
     )
+
+
+def _debrief_workspace(world: World, *, debrief: Any) -> None:
+    """Issue 7: a contact attempt and a family mediation session planned from the held debrief."""
+    from hafan.debriefs.services import contact_attempt_record, mediation_session_plan
+
+    contact_attempt_record(
+        debrief=debrief, worker=world.users["debrief"], at=_hours_ago(1.8), method="phone", outcome="reached"
+    )
+    session = mediation_session_plan(
+        debrief=debrief,
+        planned_by=world.users["debrief"],
+        scheduled_for=timezone.now() + datetime.timedelta(days=3),
+    )
+    world.values["mediation_session"] = str(session.public_id)
+
+
+def _feedback(world: World, *, debrief: Any) -> None:
+    """Issue 7: a fresh one-time feedback link for the held debrief, so the young person's page answers 200 (each
+    request is rolled back, so a POST never uses it up for the next persona)."""
+    from hafan.feedback.services import feedback_link_create
+
+    _link, token = feedback_link_create(debrief=debrief, actor=world.users["debrief"])
+    world.values["feedback_token"] = token
+
+
+def _persons_of_concern(world: World, *, child: Any, police: Agency) -> None:
+    """Issue 7: an adult the police name as an associate of two children, so a person of concern exists."""
+    from hafan.analytics.network_selectors import person_key
+
+    other = child_create(
+        details=PersonDetails(
+            given_name="Tomos", family_name="Harcombe", date_of_birth=datetime.date(2010, 8, 14), sex="male"
+        ),
+        actor=None,
+        purpose=Purpose.AGENCY_FEED,
+    )
+    for named in (child, other):
+        fact_add(
+            child=named,
+            agency=police,
+            category=FactCategory.ASSOCIATE,
+            summary="Aled Price (about 24), known as 'Smokey'",
+            recorded_on=datetime.date(2026, 1, 6),
+            source="Niche RMS POLE associate",
+            actor=None,
+        )
+    world.values["person"] = person_key("aled price")
 
 
 def _allocate(*, child: Any, user: User, by: User) -> Any:
@@ -566,6 +626,9 @@ PARAMETERS: dict[tuple[str, str], str] = {
     ("referrals:new_for_episode", "public_id"): "episode",
     ("referrals:new_for_debrief", "public_id"): "debrief",
     ("referrals:update", "public_id"): "referral",
+    ("referrals:detail", "public_id"): "referral",  # issue 7: a referral's page and its NRM form
+    ("referrals:nrm", "public_id"): "referral",
+    ("/api/v1/referrals/{public_id}/response", "public_id"): "referral",
     ("linkage:review", "public_id"): "decision",
     ("linkage:records", "public_id"): "child",
     ("ingest:*", "public_id"): "run",
@@ -595,6 +658,15 @@ PARAMETERS: dict[tuple[str, str], str] = {
     ("risk:screening", "child_id"): "child",
     ("notifications:open", "public_id"): "notification",
     ("/api/v1/information-requests/{public_id}/answer", "public_id"): "information_request",
+    # Patterns across children (issue 7): a place's drill-down.
+    ("patterns:place", "key"): "place",
+    # The young person's feedback (issue 7).
+    ("feedback:answer", "token"): "feedback_token",
+    ("feedback:link_create", "public_id"): "debrief",
+    # The debrief workspace (issue 7): a family mediation session ("debriefs:*" covers the rest).
+    ("debriefs:mediation", "session_id"): "mediation_session",
+    # Patterns across children (issue 7): persons of concern.
+    ("patterns:person", "key"): "person",
 }
 # Values that name nothing, by converter: the 404 a refusal must be identical to.
 MISSING = {"uuid": "0b6e1bd4-4b7c-4c47-9d53-000000000000", "str": "0b6e1bd4-4b7c-4c47-9d53-000000000000"}

@@ -118,7 +118,7 @@ def test_detail_shows_the_form_but_no_police_intelligence(
     assert response.status_code == 200
     html = response.content.decode()
     assert "Cerys Jones" in html
-    assert 'name="share_basis"' in html
+    assert 'name="findings-0-share"' in html  # each finding carries its own sharing decision
     assert reverse("referrals:new_for_debrief", args=[returned.public_id]) in html
     assert POLICE_SECRET not in html
     assert "Left after an argument." not in html
@@ -274,9 +274,11 @@ def test_only_casework_refers_from_an_episode(
 
 
 def test_completing_a_referral_needs_an_outcome(client: Any, social_worker: Any, returned: Debrief) -> None:
+    # Issue 7: a service outside the partnership, so the referring agency records its answers; the lifecycle
+    # goes sent -> accepted -> started -> completed, and completing needs an outcome code and text.
     referral = referral_send(
         child=returned.episode.child,
-        service=_service(ServiceKind.CAMHS),
+        service=_service(ServiceKind.EXPLOITATION),
         referred_by=social_worker,
         reason="Low mood",
         consent_given=True,
@@ -285,16 +287,20 @@ def test_completing_a_referral_needs_an_outcome(client: Any, social_worker: Any,
     client.force_login(social_worker)
     url = reverse("referrals:update", args=[referral.public_id])
     assert client.get(url).status_code == 200
+    for step in ("accepted", "started"):
+        assert client.post(url, {"status": step}).status_code == 302
 
     refused = client.post(url, {"status": "completed", "outcome": ""})
     assert refused.status_code == 200
     assert "Record the outcome." in refused.content.decode()
     referral.refresh_from_db()
-    assert referral.status == ReferralStatus.SENT
+    assert referral.status == ReferralStatus.STARTED
 
-    done = client.post(url, {"status": "completed", "outcome": "Six sessions attended"})
+    done = client.post(
+        url, {"status": "completed", "outcome_code": "goals_met", "outcome": "Six sessions attended"}
+    )
     assert done.status_code == 302
-    assert done["Location"] == reverse("episodes:detail", args=[returned.episode.public_id])
+    assert done["Location"] == reverse("referrals:detail", args=[referral.public_id])
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.COMPLETED
     assert referral.outcome == "Six sessions attended"
@@ -336,7 +342,7 @@ def test_debrief_worker_updates_a_referral_from_their_debrief(
     client.force_login(debrief_worker)
     response = client.post(reverse("referrals:update", args=[referral.public_id]), {"status": "accepted"})
     assert response.status_code == 302
-    assert response["Location"] == reverse("debriefs:detail", args=[returned.public_id])
+    assert response["Location"] == reverse("referrals:detail", args=[referral.public_id])
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.ACCEPTED
 

@@ -259,6 +259,21 @@ def test_the_filter_cuts_query_strings_from_runserver_and_request_lines() -> Non
     assert record.getMessage() == '"GET /a/b HTTP/1.1" 404 9'
 
 
+def test_the_filter_hides_a_feedback_link_token_but_not_the_staff_feedback_pages() -> None:
+    token = "Zk3_q-9xY2bWmR7tLp0aVc4HnE8uJd6sKf1oGi5ZeQw"
+    line = f'"GET /cy/feedback/{token}/ HTTP/1.1" 410 1234'
+    assert strip_query_strings(line) == '"GET /cy/feedback/[token]/ HTTP/1.1" 410 1234'
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "Gone: %s", (f"/feedback/{token}/",), None
+    )
+    assert PathOnlyFilter().filter(record)
+    assert token not in record.getMessage()
+    assert (
+        strip_query_strings('"GET /feedback/results/ HTTP/1.1" 200 9')
+        == '"GET /feedback/results/ HTTP/1.1" 200 9'
+    )
+
+
 class _Capture(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)

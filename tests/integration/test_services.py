@@ -680,9 +680,13 @@ def test_referral_update_flow(returned: Episode, social_worker: Any, debrief_wor
     with pytest.raises(ValidationError):
         referral_update(referral=referral, actor=social_worker, status="lost")
 
-    referral_update(referral=referral, actor=social_worker, status=ReferralStatus.ACCEPTED)
+    # Issue 7: family mediation is run by Llamau, so Llamau's staff answer it, not the referrer.
+    with pytest.raises(NotPermitted):
+        referral_update(referral=referral, actor=social_worker, status=ReferralStatus.ACCEPTED)
+    referral_update(referral=referral, actor=debrief_worker, status=ReferralStatus.ACCEPTED)
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.ACCEPTED
+    referral_update(referral=referral, actor=debrief_worker, status=ReferralStatus.STARTED)
 
     with pytest.raises(ValidationError) as exc:
         referral_update(referral=referral, actor=debrief_worker, status=ReferralStatus.COMPLETED)
@@ -692,6 +696,7 @@ def test_referral_update_flow(returned: Episode, social_worker: Any, debrief_wor
         referral=referral,
         actor=debrief_worker,
         status=ReferralStatus.COMPLETED,
+        outcome_code="goals_met",
         outcome="Six sessions; calmer at home.",
     )
     referral.refresh_from_db()
@@ -705,8 +710,9 @@ def test_referral_update_flow(returned: Episode, social_worker: Any, debrief_wor
         action=AuditAction.UPDATE, target_type="referral", target_id=str(referral.public_id)
     ).order_by("at", "id")
     assert [(e.actor_username, e.detail["status"]) for e in updates] == [
-        (social_worker.username, ["sent", "accepted"]),
-        (debrief_worker.username, ["accepted", "completed"]),
+        (debrief_worker.username, ["sent", "accepted"]),
+        (debrief_worker.username, ["accepted", "started"]),
+        (debrief_worker.username, ["started", "completed"]),
     ]
     assert {e.child_public_id for e in updates} == {returned.child.public_id}
 

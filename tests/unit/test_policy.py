@@ -152,12 +152,54 @@ QUESTIONS: dict[str, tuple[Callable[[Actor], bool], set[str]]] = {
         lambda a: policy.can_view_debrief_status(a, provider_code=PROVIDER), CASEWORK | {"debrief_worker"}),
     "can_record_debrief[LLAMAU]": (
         lambda a: policy.can_record_debrief(a, provider_code=PROVIDER), {"debrief_worker"}),
+    # Issue 7: the debrief worker reads contact details from the responsible council's records only.
+    "debrief_contact_source[responsible council]": (
+        lambda a: policy.debrief_contact_source(a, provider_code=PROVIDER, source_agency_kind=AgencyKind.COUNCIL,
+                                                source_agency_code="NCC", responsible_council_code="NCC"),
+        {"debrief_worker"}),
+    "debrief_contact_source[another council]": (
+        lambda a: policy.debrief_contact_source(a, provider_code=PROVIDER, source_agency_kind=AgencyKind.COUNCIL,
+                                                source_agency_code="TCBC", responsible_council_code="NCC"),
+        NOBODY),
+    "debrief_contact_source[police]": (
+        lambda a: policy.debrief_contact_source(a, provider_code=PROVIDER, source_agency_kind=AgencyKind.POLICE,
+                                                source_agency_code="GWP", responsible_council_code="GWP"),
+        NOBODY),
+    "debrief_contact_source[health]": (
+        lambda a: policy.debrief_contact_source(a, provider_code=PROVIDER, source_agency_kind=AgencyKind.HEALTH,
+                                                source_agency_code="ABUHB", responsible_council_code=None),
+        NOBODY),
     "can_make_referral": (policy.can_make_referral, CASEWORK | {"debrief_worker"}),
     "can_view_dashboard": (policy.can_view_dashboard, CASEWORK | {"analyst"}),
     "can_view_audit_trail": (policy.can_view_audit_trail, {"ig_auditor"}),
     "can_view_referral[LLAMAU debrief]": (
         lambda a: policy.can_view_referral(a, debrief_provider_code=PROVIDER), CASEWORK | {"debrief_worker"}),
     "can_view_referral[no debrief]": (lambda a: policy.can_view_referral(a, debrief_provider_code=None), CASEWORK),
+    # Issue 7: referrals followed through. The partner agency running the service answers its referrals.
+    "can_view_referral[to LLAMAU's service]": (
+        lambda a: policy.can_view_referral(a, debrief_provider_code=None, service_provider_code=PROVIDER),
+        CASEWORK | {"debrief_worker"}),
+    "can_view_referral[sent by them]": (
+        lambda a: policy.can_view_referral(a, debrief_provider_code=None, is_referrer=True),
+        CASEWORK | {"debrief_worker"}),
+    "can_view_service_directory": (policy.can_view_service_directory, CASEWORK | {"debrief_worker"}),
+    "can_respond_to_referral[ABUHB's service]": (
+        lambda a: policy.can_respond_to_referral(a, service_provider_code="ABUHB", referrer_agency_code="NCC"),
+        {"nurse"}),
+    "can_respond_to_referral[LLAMAU's service]": (
+        lambda a: policy.can_respond_to_referral(a, service_provider_code=PROVIDER, referrer_agency_code="GWP"),
+        {"debrief_worker"}),
+    # An outside service: the referring agency (even outside the hub team) or hub casework staff answer for it.
+    "can_respond_to_referral[outside service, CCBC referred]": (
+        lambda a: policy.can_respond_to_referral(a, service_provider_code=None, referrer_agency_code="CCBC"),
+        HUB_CASEWORK | {"outside_hub"}),
+    "can_respond_to_referral[outside service, LLAMAU referred]": (
+        lambda a: policy.can_respond_to_referral(a, service_provider_code=None, referrer_agency_code=PROVIDER),
+        HUB_CASEWORK | {"debrief_worker"}),
+    "can_withdraw_referral[LLAMAU referred]": (
+        lambda a: policy.can_withdraw_referral(a, referrer_agency_code=PROVIDER), HUB_CASEWORK | {"debrief_worker"}),
+    "can_withdraw_referral[CCBC referred]": (
+        lambda a: policy.can_withdraw_referral(a, referrer_agency_code="CCBC"), HUB_CASEWORK | {"outside_hub"}),
     "can_manage_identities": (
         policy.can_manage_identities, {"coordinator", "supervisor", "social_worker"}),
     "can_import_agency_data[GWP]": (
@@ -236,6 +278,25 @@ QUESTIONS: dict[str, tuple[Callable[[Actor], bool], set[str]]] = {
     # Issue 7 / patterns across children
     "can_view_patterns": (policy.can_view_patterns, HUB_CASEWORK),
     "can_view_persons_of_concern": (policy.can_view_persons_of_concern, HUB_CASEWORK),
+    # Issue 7 / the young person's feedback
+    "can_ask_for_feedback[LLAMAU]": (
+        lambda a: policy.can_ask_for_feedback(a, provider_code=PROVIDER), {"debrief_worker"}),
+    "can_ask_for_feedback[another charity]": (
+        lambda a: policy.can_ask_for_feedback(a, provider_code=OTHER_CHARITY), NOBODY),
+    "can_view_feedback_results": (policy.can_view_feedback_results, HUB_CASEWORK | {"debrief_worker", "analyst"}),
+    "can_view_feedback_service[LLAMAU]": (
+        lambda a: policy.can_view_feedback_service(a, provider_code=PROVIDER),
+        HUB_CASEWORK | {"debrief_worker", "analyst"}),
+    "can_view_feedback_service[another charity]": (
+        lambda a: policy.can_view_feedback_service(a, provider_code=OTHER_CHARITY), HUB_CASEWORK | {"analyst"}),
+    "can_view_exact_feedback_counts[LLAMAU]": (
+        lambda a: policy.can_view_exact_feedback_counts(a, provider_code=PROVIDER), {"debrief_worker"}),
+    "can_view_exact_feedback_counts[another charity]": (
+        lambda a: policy.can_view_exact_feedback_counts(a, provider_code=OTHER_CHARITY), NOBODY),
+    "can_view_feedback_comments[LLAMAU]": (
+        lambda a: policy.can_view_feedback_comments(a, provider_code=PROVIDER), {"debrief_worker"}),
+    "can_view_feedback_comments[another charity]": (
+        lambda a: policy.can_view_feedback_comments(a, provider_code=OTHER_CHARITY), NOBODY),
     "can_view_hub_task[hub_member]": (
         lambda a: policy.can_view_hub_task(a, relation=Relation.HUB_MEMBER), HUB_CASEWORK),
     "can_view_hub_task[allocated]": (
@@ -351,6 +412,9 @@ _KWARG_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "child_missing": st.booleans(),  # Issue 6 / child information profile
     "is_named_worker": st.booleans(),  # Issue 6 / response plan
     "same_council": st.booleans(),  # Issue 6 / response plan
+    "service_provider_code": st.none() | CODES,  # Issue 7 / referrals
+    "referrer_agency_code": st.none() | CODES,  # Issue 7 / referrals
+    "is_referrer": st.booleans(),  # Issue 7 / referrals
 }
 CAN_FUNCTIONS = sorted(
     (name, fn) for name, fn in inspect.getmembers(policy, inspect.isfunction) if name.startswith("can_")

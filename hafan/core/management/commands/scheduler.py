@@ -3,7 +3,8 @@ opening a page, then sends the email of any notice still waiting (docs/notificat
 
 1. information calls past their deadline escalate to the hub supervisors;
 2. risk reviews past due are notified;
-3. the repeat-missing and exploitation triggers make hub tasks;
+3. the repeat-missing and exploitation triggers make hub tasks; referrals with no answer (or no outcome) are
+   reminded to the referrer and the service;
 4. notices not yet emailed are emailed (the safety net behind the queued task).
 
 Every job is idempotent (notices are made once per event), so ticks may overlap or repeat. A job that is
@@ -38,6 +39,7 @@ JOBS = [
     Job("information_calls_escalate", "hafan.episodes.services.information_calls_escalate"),
     Job("reviews_overdue_notify", "hafan.risk.services.reviews_overdue_notify"),
     Job("triggers_run", "hafan.risk.triggers.triggers_run"),
+    Job("referral_reminders_send", "hafan.referrals.services.referral_reminders_send"),
     Job("notifications_email_pending", "hafan.notifications.services.notifications_email_pending"),
 ]
 

@@ -32,6 +32,7 @@ from hafan.debriefs.services import (
     contact_attempt_record,
     debrief_assign,
     debrief_language_set,
+    debrief_offer_decide,
     debrief_record,
     mediation_session_plan,
     mediation_session_record,
@@ -161,6 +162,9 @@ def _findings(rng: random.Random, plan: Any) -> list[FindingInput]:
     return rows
 
 
+STALE_OFFER = datetime.timedelta(days=21)
+
+
 def demo_debrief(*, debrief: Debrief, worker: Any, plan: Any, latest: datetime.datetime) -> Debrief:
     """Writes one planned debrief (`plan`: the generator's DebriefPlan) with its workspace history."""
     rng = random.Random(zlib.crc32(f"debrief:{debrief.episode.reference}".encode()))  # noqa: S311 - seeded demo data
@@ -203,7 +207,22 @@ def demo_debrief(*, debrief: Debrief, worker: Any, plan: Any, latest: datetime.d
         sleeping_rough=(rng.random() < 0.1) if plan.status == OfferStatus.HELD else None,
         child_wishes=plan.child_wishes,
         findings=_findings(rng, plan) if plan.status == OfferStatus.HELD else [],
+        decided_at=plan.offered_at or returned + datetime.timedelta(hours=rng.randint(4, 48)),
     )
+    if (
+        plan.status in {OfferStatus.OFFERED, OfferStatus.ACCEPTED}
+        and plan.offered_at is not None
+        and plan.offered_at < latest - STALE_OFFER
+    ):
+        # An offer nobody answered for three weeks is closed by the worker as declined: the caseload is today's work.
+        debrief = debrief_offer_decide(
+            debrief=debrief,
+            worker=debrief.worker or worker,
+            decision=OfferStatus.DECLINED,
+            at=plan.offered_at + STALE_OFFER,
+            reason="No response to the offer; closed after three weeks.",
+            carer_seen=False,
+        )
     if (
         plan.status == OfferStatus.HELD
         and plan.held_at is not None

@@ -87,6 +87,11 @@ class Debrief(HafanModel):
         blank=True, help_text=_("Why the hub asked for this debrief, as the charity may see it.")
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When the offer reached its current outcome (held, declined, not offered...)."),
+    )
     declined_reason = EncryptedTextField(blank=True)
     carer_seen = models.BooleanField(
         null=True,

@@ -97,7 +97,7 @@ def debrief_week_summary(user: Any, *, now: datetime.datetime | None = None) -> 
     since = now - datetime.timedelta(days=7)
     visible = debriefs_visible_to(user)
     held = visible.filter(status=OfferStatus.HELD, held_at__gte=since)
-    decided = visible.filter(updated_at__gte=since)
+    decided = visible.filter(decided_at__gte=since)
     return WeekSummary(
         since=since,
         held=held.count(),

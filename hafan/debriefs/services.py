@@ -327,6 +327,7 @@ def debrief_offer_decide(
     else:
         debrief.offered_at = offered_at
     debrief.held_at = held_at
+    debrief.decided_at = at
     debrief.not_offered_reason = reason.strip() if decision == OfferStatus.NOT_OFFERED else ""
     if decision == OfferStatus.DECLINED:
         debrief.declined_reason = reason.strip()
@@ -549,13 +550,18 @@ def _share_finding(
 
 def _notify_shared(*, debrief: Debrief, facts: list[Fact]) -> None:
     """Tells the episode's officer and the child's case-holding social workers that the debrief shared new
-    information, so that the risk grade and the response plan are reviewed."""
+    information, so that the risk grade and the response plan are reviewed. With no officer assigned, the one who
+    took the report; with no case holder, the hub social workers of the child's council: someone always hears."""
     from hafan.notifications.models import NotificationKind
-    from hafan.notifications.recipients import case_holders
+    from hafan.notifications.recipients import case_holders, council_hub_social_workers
     from hafan.notifications.services import notify
 
     episode = debrief.episode
-    recipients = [episode.assigned_to, *case_holders(episode.child)]
+    child = episode.child
+    social_workers = case_holders(child) or (
+        council_hub_social_workers([child.responsible_council_id]) if child.responsible_council_id else []
+    )
+    recipients = [episode.assigned_to or episode.reported_by, *social_workers]
     with translation.override(settings.LANGUAGE_CODE):
         url = reverse("episodes:detail", kwargs={"public_id": episode.public_id})
     notify(
@@ -601,6 +607,7 @@ def debrief_record(
     child_wishes: str = "",
     what_would_help: str = "",
     findings: Sequence[FindingInput] | None = None,
+    decided_at: datetime.datetime | None = None,
     share_basis: str = ShareBasis.NONE,
     places_to_share: str = "",
     associates_to_share: str = "",
@@ -654,6 +661,13 @@ def debrief_record(
 
     before = debrief.status
     held = status == OfferStatus.HELD
+    if status != before or decided_at is not None:
+        # When the outcome was reached: the debrief held, else the time given, else the offer, else now.
+        debrief.decided_at = (
+            held_at
+            if held and held_at
+            else decided_at or (offered_at if status != OfferStatus.NOT_OFFERED else None)
+        ) or timezone.now()
     debrief.status = status
     if debrief.worker_id is None:
         debrief.worker = worker

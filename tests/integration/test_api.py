@@ -626,6 +626,9 @@ def test_the_openapi_schema_lists_every_endpoint() -> None:
         # Issue 6 / information call
         "/api/v1/information-requests",
         "/api/v1/information-requests/{public_id}/answer",
+        # Issue 7 / referrals answered by partner services' systems
+        "/api/v1/referrals",
+        "/api/v1/referrals/{public_id}/response",
     }
     assert schema["components"]["securitySchemes"]["ApiTokenAuth"] == {"type": "http", "scheme": "bearer"}
     nhs = schema["components"]["schemas"]["ChildIn"]["properties"]["nhs_number"]

@@ -812,3 +812,151 @@ def test_the_risk_and_response_journey_from_report_to_the_plan_on_the_next_repor
     top = page.index('data-testid="plan-on-top"')
     assert top < page.index('data-testid="child-summary"')
     assert "treat as at least HIGH risk" in _text(page[top : top + 2000])
+
+
+# Issue 7: the independent debrief service, referrals followed through, the young person's feedback, patterns
+
+
+def _url(name: str, args: list[Any] | None = None) -> str:
+    """The English address: a Welsh page leaves Welsh active in the test's thread, and reverse() follows it."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        return reverse(name, args=args)
+
+
+def test_the_debrief_journey_in_welsh_from_the_workspace_to_the_hub_the_referral_and_the_feedback(
+    reported: Episode, known_child: Child, coordinator: Any, social_worker: Any, debrief_worker: Any
+) -> None:
+    from hafan.notifications.models import Notification, NotificationKind
+    from hafan.people.models import Fact
+    from hafan.people.services import child_profile_save
+
+    kept = "Wants to see her nan more often"
+    safeguarding_reason = "An adult is exploiting her: the police must know."
+    # Cerys's profile records Welsh as her first language, so the charity offers the debrief in Welsh.
+    child_profile_save(
+        child=known_child,
+        prepared_by=social_worker,
+        based_on_version=None,
+        first_language="cy",
+        description="Tall",
+    )
+    police = _client(coordinator)
+    _record_return(police, reported)
+    debrief = Debrief.objects.get(episode=reported)
+    assert debrief.language == "cy"
+
+    # 1. Llamau's worker runs the week from the workspace, in Welsh: the child is on the caseload, in Welsh.
+    charity = _client(debrief_worker)
+    workspace = charity.get("/cy" + _url("debriefs:queue"))
+    page = workspace.content.decode()
+    assert workspace.status_code == 200 and 'lang="cy"' in page
+    assert known_child.full_name in _text(page) and 'lang="cy">Cymraeg' in page
+    detail_url = _url("debriefs:detail", args=[debrief.public_id])
+    welsh = charity.get("/cy" + detail_url)
+    assert welsh.status_code == 200
+    welsh_detail = _text(welsh.content.decode())
+    assert reported.reference in welsh_detail
+    assert "Warning marker" not in welsh_detail and "sertraline" not in welsh_detail  # no police, no health
+
+    # Two attempts to reach her, then the offer accepted, then the debrief held with three findings.
+    now = _minute(timezone.now())
+    for outcome in ("no_answer", "reached"):
+        attempt = charity.post(
+            _url("debriefs:attempt", args=[debrief.public_id]),
+            {"at": _local(now), "method": "phone", "outcome": outcome, "note": ""},
+        )
+        assert attempt.status_code == 302, _text(attempt.content.decode())
+    assert [a.outcome for a in debrief.attempts.all()] == ["no_answer", "reached"]
+    accepted = charity.post(
+        _url("debriefs:offer", args=[debrief.public_id]), {"decision": "accepted", "at": _local(now)}
+    )
+    assert accepted.status_code == 302, _text(accepted.content.decode())
+    held = charity.post(
+        detail_url,
+        {
+            "status": "held",
+            "offered_at": _local(now),
+            "held_at": _local(now),
+            "where_went": "A flat above a shop in Pill",
+            "findings-TOTAL_FORMS": "3",
+            "findings-INITIAL_FORMS": "0",
+            "findings-0-kind": "place",
+            "findings-0-text": PLACE,
+            "findings-0-share": "consent",
+            "findings-1-kind": "associate",
+            "findings-1-text": ASSOCIATE,
+            "findings-1-share": "safeguarding",
+            "findings-1-safeguarding_reason": safeguarding_reason,
+            "findings-2-kind": "wishes",
+            "findings-2-text": kept,
+            "findings-2-share": "none",
+        },
+    )
+    assert held.status_code == 302, _text(held.content.decode())
+    assert charity.get(_url("debriefs:queue")).content.decode().count(str(debrief.public_id)) == 0
+
+    # 2. The hub sees what she agreed to share and what safeguarding required, never what she kept.
+    shared = {
+        f.summary: f.share_basis for f in Fact.objects.filter(debrief=debrief, withdrawn_at__isnull=True)
+    }
+    assert shared == {PLACE: "consent", ASSOCIATE: "safeguarding"}
+    briefing = police.get(_url("episodes:detail", args=[reported.public_id])).content.decode()
+    assert PLACE in _text(briefing) and ASSOCIATE in html.unescape(_text(briefing))
+    assert kept not in _text(briefing)
+    assert Notification.objects.filter(kind=NotificationKind.DEBRIEF_SHARED).exists()
+
+    # 3. A referral from the debrief, followed through by the service (Llamau runs peer mentoring) to its outcome.
+    mentoring = Service.objects.get(kind=ServiceKind.PEER_MENTORING)
+    sent = charity.post(
+        _url("referrals:new_for_debrief", args=[debrief.public_id]),
+        {
+            "service": mentoring.public_id,
+            "reason": "Wants someone her own age to talk to",
+            "consent_given": "on",
+        },
+    )
+    assert sent.status_code == 302, _text(sent.content.decode())
+    referral = Referral.objects.get(debrief=debrief)
+    for step in ("accepted", "started"):
+        assert (
+            charity.post(_url("referrals:update", args=[referral.public_id]), {"status": step}).status_code
+            == 302
+        )
+    done = charity.post(
+        _url("referrals:update", args=[referral.public_id]),
+        {
+            "status": "completed",
+            "outcome_code": "goals_met",
+            "outcome": "Met her mentor weekly for ten weeks.",
+        },
+    )
+    assert done.status_code == 302, _text(done.content.decode())
+    referral.refresh_from_db()
+    assert (referral.status, referral.outcome_code) == ("completed", "goals_met")
+    assert [e.status for e in referral.events.filter(kind="status")] == [
+        "sent",
+        "accepted",
+        "started",
+        "completed",
+    ]
+    on_episode = _text(police.get(_url("episodes:detail", args=[reported.public_id])).content.decode())
+    assert "Completed: Goals met" in on_episode
+
+    # 4. The young person's feedback: a one-time link, in Welsh, answered once without signing in.
+    panel = charity.post(_url("feedback:link_create", args=[debrief.public_id])).content.decode()
+    link = re.search(r'value="[^"]*(/cy/feedback/[A-Za-z0-9_-]+/)"', panel)
+    assert link is not None, _text(panel)
+    phone = Client()
+    form = phone.get(link[1])
+    assert form.status_code == 200 and 'lang="cy"' in form.content.decode()
+    assert known_child.given_name not in form.content.decode()
+    answers = {"listened_to": "yes", "felt_safe": "yes", "helped": "a_bit", "right_language": "yes"}
+    assert phone.post(link[1], answers).status_code == 200
+    assert phone.get(link[1]).status_code == 410  # once only
+
+    # 5. The patterns: the place she was found (Pill) is on the hub's places page; the charity cannot open it.
+    places = _text(police.get(_url("patterns:places")).content.decode())
+    assert "Pill" in places
+    assert charity.get(_url("patterns:places")).status_code == 404

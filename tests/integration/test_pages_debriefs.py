@@ -222,7 +222,7 @@ def test_referral_from_a_debrief_with_consent(client: Any, debrief_worker: Any, 
     assert referral.consent_given is True
     detail = client.get(reverse("debriefs:detail", args=[returned.public_id])).content.decode()
     assert str(service.name) in detail
-    assert reverse("referrals:update", args=[referral.public_id]) in detail
+    assert reverse("referrals:detail", args=[referral.public_id]) in detail
 
 
 def test_coordinator_cannot_refer_from_a_debrief(client: Any, coordinator: Any, returned: Debrief) -> None:

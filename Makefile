@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 HAFAN := $(BIN)/hafan
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test venv lint typecheck assets messages bench bench-briefing bench-linkage bench-ingest serve clean
+.PHONY: demo test venv lint typecheck assets messages bench bench-briefing bench-linkage bench-ingest bench-analytics serve clean
 
 $(STAMP): pyproject.toml
 	@PY=$$(bash scripts/find-python.sh) && echo "Using $$PY" && \
@@ -63,6 +63,14 @@ bench-ingest: $(STAMP)
 	  psql "$(BENCH_PG)/postgres" -qc "CREATE DATABASE hafan_bench"
 	DATABASE_URL=$(BENCH_PG)/hafan_bench $(HAFAN) migrate --noinput -v 0
 	DATABASE_URL=$(BENCH_PG)/hafan_bench $(HAFAN) bench_ingest
+
+# Loads ~2 million synthetic episodes into the analytics store of $DATABASE_URL, which must be a PostgreSQL database
+# of its own (the table is emptied), e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/hafan_bench make bench-analytics
+# Options: BENCH_ANALYTICS_ARGS="--reuse --repeat 5 --episodes 2000000".
+bench-analytics: $(STAMP)
+	@case "$$DATABASE_URL" in postgres*) ;; *) echo "bench-analytics needs DATABASE_URL=postgres://... (a database of its own)" >&2; exit 2;; esac
+	$(HAFAN) migrate --noinput -v 0
+	$(HAFAN) bench_analytics $(BENCH_ANALYTICS_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

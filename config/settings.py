@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -118,6 +118,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# SQLite (the demo and development database) ignores the analytics store's covering-index columns, which only
+# PostgreSQL (production, national scale) uses: nothing to warn about there.
+SILENCED_SYSTEM_CHECKS = ["models.W040"] if DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
@@ -249,6 +253,11 @@ HAFAN_REFERRAL_OUTCOME_DAYS = env_int("HAFAN_REFERRAL_OUTCOME_DAYS", 90)
 # to anyone outside the service they are about (feedback results; other figures about few children use it too).
 HAFAN_FEEDBACK_LINK_DAYS = env_int("HAFAN_FEEDBACK_LINK_DAYS", 14)
 HAFAN_SMALL_NUMBER_THRESHOLD = env_int("HAFAN_SMALL_NUMBER_THRESHOLD", 5)
+# The impact evaluation (issue 8): the interrupted time series' default start (YYYY-MM-DD, e.g. the hub's launch);
+# empty means twelve months after the first month with data.
+HAFAN_LAUNCH_DATE = (
+    date.fromisoformat(env_str("HAFAN_LAUNCH_DATE", "")) if env_str("HAFAN_LAUNCH_DATE", "") else None
+)
 # Risk and response (issue 6). How soon each agency must answer the information call, by the episode's
 # current grade (minutes; an episode not yet graded uses medium), and how soon each grade is reviewed (hours).
 HAFAN_INFORMATION_CALL_MINUTES = {

@@ -83,6 +83,52 @@ cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map
   node_modules/leaflet/dist/leaflet.css node_modules/leaflet/LICENSE "$VENDOR/leaflet/"
 cp node_modules/leaflet/dist/images/*.png "$VENDOR/leaflet/images/"
 
+# 4c. Vega 6.4.0, Vega-Lite 6.5.0, vega-embed 7.3.0 and vega-interpreter 2.3.2 for the dashboard's charts
+# (hafan/static/hafan/charts.js), with their licences; file names carry the versions. vega-interpreter ships
+# only as an ES module importing three helpers from vega-util by bare name, which a browser cannot resolve, so
+# it is wrapped as a classic script that takes them from the `vega` global and sets `window.vegaInterpreter`
+# (the build fails if its imports or exports change). It lets Vega evaluate expressions without `new Function`,
+# so the CSP needs no 'unsafe-eval'.
+for pkg in vega:6.4.0 vega-lite:6.5.0 vega-embed:7.3.0 vega-interpreter:2.3.2; do
+  name=${pkg%%:*}
+  want=${pkg##*:}
+  have=$(node -p "require('./node_modules/$name/package.json').version")
+  if [ "$have" != "$want" ]; then
+    echo "build-assets: expected $name $want, found $have" >&2
+    exit 1
+  fi
+done
+rm -rf "$VENDOR/vega"
+mkdir -p "$VENDOR/vega"
+cp node_modules/vega/build/vega.min.js "$VENDOR/vega/vega-6.4.0.min.js"
+cp node_modules/vega-lite/build/vega-lite.min.js "$VENDOR/vega/vega-lite-6.5.0.min.js"
+cp node_modules/vega-embed/build/vega-embed.min.js "$VENDOR/vega/vega-embed-7.3.0.min.js"
+cp node_modules/vega/LICENSE "$VENDOR/vega/LICENSE-vega"
+cp node_modules/vega-lite/LICENSE "$VENDOR/vega/LICENSE-vega-lite"
+cp node_modules/vega-embed/LICENSE "$VENDOR/vega/LICENSE-vega-embed"
+cp node_modules/vega-interpreter/LICENSE "$VENDOR/vega/LICENSE-vega-interpreter"
+# The minified files end with a sourceMappingURL comment for maps that are not shipped; drop it.
+sed -i '/^\/\/# sourceMappingURL=/d' "$VENDOR"/vega/*.min.js
+INTERP=node_modules/vega-interpreter/build/vega-interpreter.js
+IMPORT="import { ascending, isString, DisallowedObjectProperties } from 'vega-util';"
+EXPORT="export { expression as expressionInterpreter };"
+if [ "$(grep -c '^import ' "$INTERP")" != 1 ] || ! grep -qxF "$IMPORT" "$INTERP" \
+  || [ "$(grep -c '^export ' "$INTERP")" != 1 ] || ! grep -qxF "$EXPORT" "$INTERP"; then
+  echo "build-assets: vega-interpreter's imports or exports changed; update the wrapper" >&2
+  exit 1
+fi
+{
+  echo "/* vega-interpreter 2.3.2 (BSD-3-Clause, see LICENSE-vega-interpreter), wrapped by scripts/build-assets.sh"
+  echo "   as a classic script: vega-util's helpers come from the vega global; sets window.vegaInterpreter. */"
+  echo "(function (vegaUtil) {"
+  echo "'use strict';"
+  echo "var ascending = vegaUtil.ascending, isString = vegaUtil.isString,"
+  echo "  DisallowedObjectProperties = vegaUtil.DisallowedObjectProperties;"
+  grep -vxF -e "$IMPORT" -e "$EXPORT" "$INTERP" | sed -E '/^\/\/# sourceMappingURL=/d'
+  echo "window.vegaInterpreter = { expressionInterpreter: expression };"
+  echo "})(window.vega);"
+} > "$VENDOR/vega/vega-interpreter-2.3.2.js"
+
 # 5. axe-core for the browser accessibility tests.
 mkdir -p tests/browser/vendor
 cp node_modules/axe-core/axe.min.js tests/browser/vendor/axe.min.js

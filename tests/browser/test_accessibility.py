@@ -183,6 +183,11 @@ PAGES: dict[str, tuple[str | None, Callable[[Scene], str]]] = {
     "persons-of-concern": ("coordinator", lambda s: "/patterns/persons/"),
     "feedback-results": ("debrief", lambda s: "/feedback/results/"),
     "feedback-form": (None, lambda s: s.feedback),
+    # Issue 8: impact, charts and reports (the analyst's view).
+    "impact": ("analyst", lambda s: "/dashboard/impact/"),
+    "impact-trend": ("analyst", lambda s: "/dashboard/impact/trend/"),
+    "charts": ("analyst", lambda s: "/dashboard/charts/"),
+    "reports": ("analyst", lambda s: "/dashboard/reports/"),
     "audit-trail": ("auditor", lambda s: "/audit/"),
 }
 

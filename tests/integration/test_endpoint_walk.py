@@ -417,6 +417,8 @@ def _places(world: World) -> None:
     from hafan.analytics.places import unlocated_key
 
     world.values["place"] = unlocated_key("A friend's flat")
+    world.values["chart"] = "trend"  # issue 8: a chart's CSV (/dashboard/charts/<chart_id>.csv)
+    world.values["report_quarter"] = "2026-q2"  # issue 8: /dashboard/reports/<quarter>.pdf, .csv, .xlsx
 
 
 def _risk_and_response(world: World, *, child: Any, episode: Any) -> None:
@@ -667,6 +669,11 @@ PARAMETERS: dict[tuple[str, str], str] = {
     ("debriefs:mediation", "session_id"): "mediation_session",
     # Patterns across children (issue 7): persons of concern.
     ("patterns:person", "key"): "person",
+    # The dashboard's charts (issue 8): a chart's CSV.
+    ("analytics:chart_csv", "chart_id"): "chart",
+    ("analytics:report_pdf", "quarter"): "report_quarter",
+    ("analytics:report_csv", "quarter"): "report_quarter",
+    ("analytics:report_xlsx", "quarter"): "report_quarter",
 }
 # Values that name nothing, by converter: the 404 a refusal must be identical to.
 MISSING = {"uuid": "0b6e1bd4-4b7c-4c47-9d53-000000000000", "str": "0b6e1bd4-4b7c-4c47-9d53-000000000000"}

@@ -5,7 +5,8 @@ opening a page, then sends the email of any notice still waiting (docs/notificat
 2. risk reviews past due are notified;
 3. the repeat-missing and exploitation triggers make hub tasks; referrals with no answer (or no outcome) are
    reminded to the referrer and the service;
-4. notices not yet emailed are emailed (the safety net behind the queued task).
+4. the analytics store is refreshed for the episodes changed since its last refresh (issue 8);
+5. notices not yet emailed are emailed (the safety net behind the queued task).
 
 Every job is idempotent (notices are made once per event), so ticks may overlap or repeat. A job that is
 missing or fails is logged and the others still run; `--once` then exits non-zero.
@@ -40,6 +41,8 @@ JOBS = [
     Job("reviews_overdue_notify", "hafan.risk.services.reviews_overdue_notify"),
     Job("triggers_run", "hafan.risk.triggers.triggers_run"),
     Job("referral_reminders_send", "hafan.referrals.services.referral_reminders_send"),
+    # Issue 8: the analytics store catches up with the episodes changed since its last refresh.
+    Job("analytics_refresh", "hafan.analytics.refresh.analytics_refresh"),
     Job("notifications_email_pending", "hafan.notifications.services.notifications_email_pending"),
 ]
 

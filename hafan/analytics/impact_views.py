@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -56,6 +57,13 @@ def _year_before(day: datetime.date) -> datetime.date:
         return day.replace(year=day.year - 1, day=28) + datetime.timedelta(days=1)
 
 
+def _days(days: int) -> str:
+    return _("%(days)s days") % {"days": days}
+
+
+_days_label = lazy(_days, str)
+
+
 class MatchedForm(GovukFormMixin, forms.Form):
     intervention = forms.ChoiceField(
         label=gettext_lazy("Intervention"),
@@ -65,9 +73,11 @@ class MatchedForm(GovukFormMixin, forms.Form):
     )
     follow_up = forms.TypedChoiceField(
         label=gettext_lazy("Follow-up"),
-        choices=[(str(d), gettext_lazy("%(days)s days") % {"days": d}) for d in FOLLOW_UP_CHOICES],
+        # Labels translated when shown, not when the module is imported (a lazy string's % would freeze English).
+        choices=[(str(d), _days_label(d)) for d in FOLLOW_UP_CHOICES],
         coerce=int,
         required=False,
+        initial=str(DEFAULT_FOLLOW_UP),
         help_text=gettext_lazy("Episodes are counted for this long after the intervention."),
     )
     start = forms.DateField(

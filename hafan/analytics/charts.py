@@ -279,6 +279,38 @@ def _period(filters: Filters) -> str:
     }
 
 
+def _monthly_chart(
+    chart_id: str,
+    spec_builder: Callable[..., dict[str, Any]],
+    filters: Filters,
+    *,
+    title: str,
+    description: str,
+    rows: list[list[Any]],
+    months: list[Any],
+    series: list[str],
+    total: str,
+) -> Chart:
+    """A chart of figures per month reported: the spec, the table beside it and its CSV."""
+    return Chart(
+        id=chart_id,
+        title=title,
+        description=description,
+        spec=spec_builder(
+            description=description,
+            rows=rows,
+            months=months,
+            series=series,
+            x_title=_("Month reported"),
+            y_title=_("Number"),
+        ),
+        columns=[_("Month"), *series],
+        rows=rows,
+        csv_url=_csv_url(chart_id, filters),
+        summary=f"{description} {total}",
+    )
+
+
 def chart_trend(filters: Filters) -> Chart:
     """Each month: episodes reported, distinct children reported, and children with an episode that made them
     repeatedly missing (N in D days when reported)."""
@@ -313,22 +345,16 @@ def chart_trend(filters: Filters) -> Chart:
     description = _(
         "Episodes reported each month, the children they were about, and the children missing repeatedly, %(period)s."
     ) % {"period": _period(filters)}
-    return Chart(
-        id="trend",
+    return _monthly_chart(
+        "trend",
+        line_spec,
+        filters,
         title=title,
         description=description,
-        spec=line_spec(
-            description=description,
-            rows=rows,
-            months=months,
-            series=series,
-            x_title=_("Month reported"),
-            y_title=_("Number"),
-        ),
-        columns=[_("Month"), *series],
         rows=rows,
-        csv_url=_csv_url("trend", filters),
-        summary=f"{description} " + _("%(n)s episodes in all.") % {"n": sum(row[1] for row in rows)},
+        months=months,
+        series=series,
+        total=_("%(n)s episodes in all.") % {"n": sum(row[1] for row in rows)},
     )
 
 
@@ -403,22 +429,16 @@ def chart_debrief_timeliness(filters: Filters) -> Chart:
         "For the episodes reported each month %(period)s: how many children returned, how many had a debrief, "
         "and how many had it within %(hours)s hours of their return."
     ) % {"period": _period(filters), "hours": hours}
-    return Chart(
-        id="debriefs",
+    return _monthly_chart(
+        "debriefs",
+        grouped_bar_spec,
+        filters,
         title=title,
         description=description,
-        spec=grouped_bar_spec(
-            description=description,
-            rows=rows,
-            months=months,
-            series=series,
-            x_title=_("Month reported"),
-            y_title=_("Number"),
-        ),
-        columns=[_("Month"), *series],
         rows=rows,
-        csv_url=_csv_url("debriefs", filters),
-        summary=f"{description} " + _("%(n)s children returned in all.") % {"n": sum(row[1] for row in rows)},
+        months=months,
+        series=series,
+        total=_("%(n)s children returned in all.") % {"n": sum(row[1] for row in rows)},
     )
 
 

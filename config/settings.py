@@ -117,6 +117,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL's JIT compilation spends 50-100 ms on any query its planner costs highly, and pays off only for
+    # queries that run for seconds. Hafan's run in milliseconds (the dashboard reads monthly summaries), so the
+    # application's connections turn it off (docs/performance.md).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # SQLite (the demo and development database) ignores the analytics store's covering-index columns, which only
@@ -258,6 +263,9 @@ HAFAN_SMALL_NUMBER_THRESHOLD = env_int("HAFAN_SMALL_NUMBER_THRESHOLD", 5)
 HAFAN_LAUNCH_DATE = (
     date.fromisoformat(env_str("HAFAN_LAUNCH_DATE", "")) if env_str("HAFAN_LAUNCH_DATE", "") else None
 )
+# The dashboard's medians are exact up to this many episodes in the period; above it they are estimated from a
+# fixed 1-in-16 sample of episodes (and the page says so), because sorting millions of values takes seconds.
+HAFAN_ANALYTICS_EXACT_MEDIANS_UP_TO = env_int("HAFAN_ANALYTICS_EXACT_MEDIANS_UP_TO", 200_000)
 # Risk and response (issue 6). How soon each agency must answer the information call, by the episode's
 # current grade (minutes; an episode not yet graded uses medium), and how soon each grade is reviewed (hours).
 HAFAN_INFORMATION_CALL_MINUTES = {

@@ -13,13 +13,13 @@ is a count of episodes or of distinct children.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -27,7 +27,8 @@ from django.utils.translation import gettext_lazy
 
 from hafan.agencies.selectors import partner_councils
 from hafan.analytics.filters import AGE_BANDS, Filters
-from hafan.analytics.models import EpisodeFact
+from hafan.analytics.measures import trend
+from hafan.analytics.summaries import counts_by
 from hafan.core.vocabulary import RISK_GRADE_ORDER, RiskGrade
 
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
@@ -260,10 +261,6 @@ def grouped_bar_spec(
 # --- The charts (one aggregate query each)
 
 
-def _facts(filters: Filters) -> Any:
-    return EpisodeFact.objects.filter(**filters.orm())
-
-
 def _month_label(month: datetime.date) -> str:
     return date_format(month, "F Y")
 
@@ -314,26 +311,9 @@ def _monthly_chart(
 def chart_trend(filters: Filters) -> Chart:
     """Each month: episodes reported, distinct children reported, and children with an episode that made them
     repeatedly missing (N in D days when reported)."""
-    counts = {
-        row["month"]: row
-        for row in _facts(filters)
-        .values("month")
-        .annotate(
-            # COUNT(*), not COUNT(id): with an index on (month, child_key) including repeat and reported_on,
-            # PostgreSQL answers ten years (2 million rows) from the index alone in under half a second.
-            episodes=Count("*"),
-            children=Count("child_key", distinct=True),
-            repeat_children=Count("child_key", distinct=True, filter=Q(repeat=True)),
-        )
-        .order_by()
-    }
     months = filters.months
-    rows = [
-        [
-            _month_label(m),
-            *(counts.get(m, {}).get(key, 0) for key in ("episodes", "children", "repeat_children")),
-        ]
-        for m in months
+    rows: list[list[Any]] = [
+        [_month_label(r.month), r.episodes, r.children, r.repeat_children] for r in trend(filters)
     ]
     series = [
         _("Episodes"),
@@ -360,10 +340,9 @@ def chart_trend(filters: Filters) -> Chart:
 
 def chart_by_council_and_grade(filters: Filters) -> Chart:
     """Episodes by responsible council, stacked by the highest risk grade of the episode."""
-    counts = {
-        (row["council"] or NO_COUNCIL, row["grade"] or NOT_GRADED): row["n"]
-        for row in _facts(filters).values("council", "grade").annotate(n=Count("*")).order_by()
-    }
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for (council, grade), figures in counts_by(filters, ("council", "grade"), ("episodes",)).items():
+        counts[council or NO_COUNCIL, grade or NOT_GRADED] += figures["episodes"]
     grades = [*(str(g) for g in RISK_GRADE_ORDER), NOT_GRADED]
     grade_labels = [*(str(RiskGrade(g).label) for g in RISK_GRADE_ORDER), _("Not graded")]
     councils: list[tuple[str, str]] = [(c.code, c.name) for c in partner_councils()]
@@ -373,7 +352,7 @@ def chart_by_council_and_grade(filters: Filters) -> Chart:
         councils.append((code, code))
     if any(council == NO_COUNCIL for council, _grade in counts):
         councils.append((NO_COUNCIL, _("No council recorded")))
-    rows = [[name, *(counts.get((code, g), 0) for g in grades)] for code, name in councils]
+    rows: list[list[Any]] = [[name, *(counts.get((code, g), 0) for g in grades)] for code, name in councils]
     title = _("Episodes by council and risk grade")
     description = _(
         "Episodes reported %(period)s by the child's responsible council, stacked by the highest risk grade "
@@ -402,21 +381,11 @@ def chart_by_council_and_grade(filters: Filters) -> Chart:
 
 def chart_debrief_timeliness(filters: Filters) -> Chart:
     """Each month (of the report): children returned, debriefs held, and debriefs held within the deadline."""
-    counts = {
-        row["month"]: row
-        for row in _facts(filters)
-        .values("month")
-        .annotate(
-            returns=Count("id", filter=Q(returned_at__isnull=False)),
-            held=Count("id", filter=Q(debrief_held=True)),
-            in_time=Count("id", filter=Q(debrief_held_in_time=True)),
-        )
-        .order_by()
-    }
+    names = ("returned", "debriefs_held", "debriefs_held_in_time")
+    counts = {month: figures for (month,), figures in counts_by(filters, ("month",), names).items()}
     months = filters.months
-    rows = [
-        [_month_label(m), *(counts.get(m, {}).get(key, 0) for key in ("returns", "held", "in_time"))]
-        for m in months
+    rows: list[list[Any]] = [
+        [_month_label(m), *(counts.get(m, {}).get(key, 0) for key in names)] for m in months
     ]
     hours = settings.HAFAN_DEBRIEF_DEADLINE_HOURS
     series = [
@@ -445,14 +414,14 @@ def chart_debrief_timeliness(filters: Filters) -> Chart:
 def chart_age_and_sex(filters: Filters) -> Chart:
     """Episodes by the child's age band when reported, stacked by sex."""
     counts = {
-        (row["age_band"], row["sex"]): row["n"]
-        for row in _facts(filters).values("age_band", "sex").annotate(n=Count("*")).order_by()
+        key: figures["episodes"]
+        for key, figures in counts_by(filters, ("age_band", "sex"), ("episodes",)).items()
     }
     sexes = list(SEX_LABELS)
     sexes += sorted({sex for _band, sex in counts} - set(sexes))
     sex_labels = [str(SEX_LABELS.get(sex, sex)) for sex in sexes]
     bands = list(AGE_BANDS)
-    rows = [
+    rows: list[list[Any]] = [
         [str(AGE_BAND_LABELS.get(band, band)), *(counts.get((band, sex), 0) for sex in sexes)]
         for band in bands
     ]

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from hafan.analytics.filters import age_band, month_start
 from hafan.analytics.models import EpisodeFact
+from hafan.analytics.summaries import summaries_refresh
 from hafan.core.vocabulary import RISK_GRADE_ORDER, FactCategory
 from hafan.debriefs.models import Debrief, OfferStatus
 from hafan.episodes.models import Episode, EpisodeCategory, InformationRequest
@@ -284,6 +285,8 @@ def episode_facts_refresh(
         episodes = episodes.filter(id__in=_changed_episode_ids(since))
     written = 0
     last_id = 0
+    children: set[int] = set()
+    months: set[datetime.date] = set()
     while True:
         batch = list(episodes.filter(id__gt=last_id)[:BATCH_SIZE])
         if not batch:
@@ -291,10 +294,19 @@ def episode_facts_refresh(
         last_id = batch[-1].pk
         rows = _facts_for_batch(batch, merged, now)
         with transaction.atomic():
+            # What these rows were before (a merge moves them to another child, an edit to another month).
+            for child_key, month in EpisodeFact.objects.filter(
+                episode_key__in=[r.episode_key for r in rows]
+            ).values_list("child_key", "month"):
+                children.add(child_key)
+                months.add(month)
             EpisodeFact.objects.bulk_create(
                 rows, update_conflicts=True, unique_fields=["episode_key"], update_fields=_UPDATE_FIELDS
             )
+        children.update(r.child_key for r in rows)
+        months.update(r.month for r in rows)
         written += len(rows)
+    summaries_refresh(None if since is None else children, months)
     return written
 
 

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+SAMPLE_EVERY = 16  # as hafan.analytics.summaries (which this pure module does not import)
+
 COUNCILS = [f"W{i:02d}" for i in range(1, 15)] + [f"E{i:02d}" for i in range(1, 9)]
 SCHOOLS_PER_COUNCIL = 12
 CARE_STATUSES = ["looked_after", "child_protection", "child_in_need", "none"]
@@ -41,6 +43,10 @@ FOUND_BY_WEIGHTS = [0.45, 0.20, 0.25, 0.05, 0.05]
 FIRST_AGES = np.arange(8, 19)
 FIRST_AGE_WEIGHTS = np.array([1, 1, 2, 4, 7, 11, 15, 17, 16, 11, 3], dtype=float)
 AGE_BAND_EDGES = [(10, "0-10"), (13, "11-13"), (15, "14-15"), (17, "16-17")]
+
+# The dimensions children are counted by (hafan.analytics.models.CUBE_DIMENSIONS, which this pure module does not
+# import).
+SEQUENCE_DIMENSIONS = ("council", "care_status", "age_band", "sex", "grade", "placement_type")
 
 # The columns `episode_fact_chunks` yields, in EpisodeFact's column names (COPY order for the benchmark).
 COLUMNS = [
@@ -73,6 +79,16 @@ COLUMNS = [
     "hours_to_debrief",
     "info_answer_minutes",
     "referrals",
+    "prev_reported_on",
+    "prev_repeat_on",
+    "window_start_on",
+    "prev_window_on",
+    *(
+        f"prev_{kind}_{name}_on"
+        for kind in ("same", "repeat_same", "window_same")
+        for name in SEQUENCE_DIMENSIONS
+    ),
+    "sampled",
     "refreshed_at",
 ]
 
@@ -246,6 +262,7 @@ def episode_fact_chunks(
         )
         children = int(chunk.pop("_children")[0])
         chunk["episode_key"] = key_base + produced + np.arange(wanted, dtype=np.int64)
+        chunk["sampled"] = chunk["episode_key"] % SAMPLE_EVERY == 0
         chunk["child_key"] = chunk["child_key"] + key_base + child_offset
         chunk["refreshed_at"] = np.full(wanted, refreshed_at)
         yield {name: chunk[name] for name in COLUMNS}
@@ -369,7 +386,7 @@ def _chunk(
     info_minutes = np.where(rng.random(wanted) < 0.7, rng.lognormal(np.log(45.0), 0.9, wanted), np.nan)
     referrals = rng.poisson(0.15 + 0.1 * np.minimum(prior_365, 4)).astype(np.int64)
 
-    return {
+    out = {
         "_children": np.array([used_children]),
         "child_key": child.astype(np.int64),
         "reported_at": reported_at,
@@ -400,3 +417,78 @@ def _chunk(
         "info_answer_minutes": info_minutes,
         "referrals": referrals,
     }
+    values = {
+        "council": council[child],
+        "care_status": c_care,
+        "age_band": age_bands(age),
+        "sex": sex[child],
+        "grade": grade,
+        "placement_type": placement[child],
+    }
+    out.update(
+        sequence_arrays(
+            child, reported_at, reported_on, repeat, values, episodes=repeat_episodes, days=repeat_days
+        )
+    )
+    return out
+
+
+def _last_before(child: np.ndarray, marked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, the index of the last marked row of the same child strictly before it, and whether there
+    is one (rows in child, then time, order)."""
+    index = np.arange(child.size)
+    last = np.maximum.accumulate(np.where(marked, index, -1))
+    before = np.concatenate([[-1], last[:-1]]) if child.size else last
+    safe = before.clip(0)
+    return safe, (before >= 0) & (child[safe] == child)
+
+
+def sequence_arrays(
+    child: np.ndarray,
+    reported_at: np.ndarray,
+    reported_on: np.ndarray,
+    repeat: np.ndarray,
+    values: dict[str, np.ndarray],
+    *,
+    episodes: int,
+    days: int,
+) -> dict[str, np.ndarray]:
+    """EpisodeFact's sequence columns for rows in child, then report, order: the same as
+    hafan.analytics.summaries.sequence_columns, a child at a time, vectorised."""
+    nat = np.datetime64("NaT", "D")
+    index = np.arange(child.size)
+    previous, has_previous = _last_before(child, np.ones(child.size, dtype=bool))
+    last_repeat, has_repeat = _last_before(child, repeat)
+    first = (index - (episodes - 1)).clip(0)
+    in_window = (
+        (index - (episodes - 1) >= 0)
+        & (child[first] == child)
+        & (reported_at - reported_at[first] <= np.timedelta64(days * 86400, "s"))
+    )
+    window_start = np.where(in_window, reported_on[first], nat)
+    last_window, has_window = _last_before(child, in_window)
+    out = {
+        "prev_reported_on": np.where(has_previous, reported_on[previous], nat),
+        "prev_repeat_on": np.where(has_repeat, reported_on[last_repeat], nat),
+        "window_start_on": window_start,
+        "prev_window_on": np.where(has_window, window_start[last_window], nat),
+    }
+    for name in SEQUENCE_DIMENSIONS:
+        # Each (child, value) group's rows together, still in time order, then the same as above within groups.
+        _, codes = np.unique(values[name].astype(str), return_inverse=True)
+        group = child.astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes
+        order = np.lexsort((index, group))
+        sorted_group, sorted_on = group[order], reported_on[order]
+        same, has_same = _last_before(sorted_group, np.ones(child.size, dtype=bool))
+        same_repeat, has_same_repeat = _last_before(sorted_group, repeat[order])
+        prev_same = np.full(child.size, nat)
+        prev_same[order] = np.where(has_same, sorted_on[same], nat)
+        prev_repeat_same = np.full(child.size, nat)
+        prev_repeat_same[order] = np.where(has_same_repeat, sorted_on[same_repeat], nat)
+        same_window, has_same_window = _last_before(sorted_group, in_window[order])
+        prev_window_same = np.full(child.size, nat)
+        prev_window_same[order] = np.where(has_same_window, window_start[order][same_window], nat)
+        out[f"prev_same_{name}_on"] = prev_same
+        out[f"prev_repeat_same_{name}_on"] = prev_repeat_same
+        out[f"prev_window_same_{name}_on"] = prev_window_same
+    return out

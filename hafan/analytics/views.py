@@ -100,6 +100,16 @@ def _charts(filters: Filters) -> list[Any]:
     return list(charts.all_charts(filters))
 
 
+def dashboard_queries(filters: Filters) -> dict[str, Any]:
+    """Every figure the dashboard shows for these filters (what the benchmark times as one page)."""
+    return {
+        "measures": m.measures_for(filters),
+        "comparison": m.repeat_comparison(filters),
+        "breakdowns": m.breakdowns(filters, BREAKDOWN_TABLES),
+        "charts": _charts(filters),
+    }
+
+
 def _query_without_quarter(filters: Filters) -> str:
     """The GET parameters of these filters (the charts and the CSV take the same)."""
     pairs: list[tuple[str, str]] = [
@@ -127,9 +137,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     ]
     form = _filter_form(request)
     filters = form.filters()
-    measures = m.measures_for(filters)
+    panels = dashboard_queries(filters)
+    measures, comparison = panels["measures"], panels["comparison"]
     councils = _council_labels()
-    comparison = m.repeat_comparison(filters)
     services, outcomes = _referral_labels()
     breakdowns = []
     for by, title in zip(
@@ -145,7 +155,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         strict=True,
     ):
         labels = _labels(by)
-        rows = [(labels.get(r.value, r.value), r) for r in m.breakdown(filters, by)]
+        rows = [(labels.get(r.value, r.value), r) for r in panels["breakdowns"][by]]
         breakdowns.append({"id": by.replace("_", "-"), "title": title, "rows": rows})
     return render(
         request,
@@ -169,7 +179,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "referrals_by_service": _labelled(measures.referrals_by_service, services),
             "referrals_by_outcome": _labelled(measures.referrals_by_outcome, outcomes),
             "breakdowns": breakdowns,
-            "charts": _charts(filters),
+            "charts": panels["charts"],
             "query": _query_without_quarter(filters),
             "threshold": settings.HAFAN_SMALL_NUMBER_THRESHOLD,
         },
@@ -289,6 +299,14 @@ def measure_rows(measures: m.Measures) -> list[tuple[str, str, str]]:
             s(measures.plan_in_force_at_report),
         ),
     ]
+    if measures.medians_sampled_one_in:
+        rows.append(
+            (
+                _("Duration"),
+                _("Medians estimated from a fixed sample: 1 in this many episodes"),
+                str(measures.medians_sampled_one_in),
+            )
+        )
     return rows
 
 

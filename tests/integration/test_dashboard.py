@@ -201,3 +201,16 @@ def test_the_csv_suppresses_small_numbers(
     assert values["Episodes"] == "3"
     assert values["Children"] == "3"
     assert _csv(client, council="TCBC")["Episodes"] == "<2"
+
+
+def test_the_page_says_when_its_medians_are_estimated(
+    client: Any, analyst: Any, reported: list[Episode], settings: Any
+) -> None:
+    client.force_login(analyst)
+    html = client.get(reverse("analytics:dashboard")).content.decode()
+    assert 'data-testid="medians-sampled"' not in html
+    settings.HAFAN_ANALYTICS_EXACT_MEDIANS_UP_TO = 2  # three episodes this quarter: more than that
+    html = client.get(reverse("analytics:dashboard")).content.decode()
+    assert 'data-testid="medians-sampled"' in html and "1 in 16 episodes" in html
+    csv_text = client.get(reverse("analytics:measures_csv")).content.decode()
+    assert "Medians estimated from a fixed sample" in csv_text

@@ -12,6 +12,7 @@ from hafan.analytics.filters import Filters
 from hafan.analytics.measures import breakdown, measures_for, percentile, suppress, trend
 from hafan.analytics.models import EpisodeFact
 from hafan.analytics.refresh import episode_facts_refresh
+from hafan.analytics.summaries import sequence_refresh, summaries_full_rebuild, summaries_ready
 
 pytestmark = pytest.mark.django_db
 
@@ -83,11 +84,18 @@ def _seed() -> None:
     EpisodeFact.objects.bulk_create(facts)
 
 
-@pytest.fixture
-def seeded(db: Any, settings: Any) -> None:
+@pytest.fixture(params=["facts", "summaries"])
+def seeded(request: Any, db: Any, settings: Any) -> None:
+    """The rows, read from the facts alone (no summaries built) and through the monthly summaries."""
     settings.HAFAN_REPEAT_MISSING_EPISODES = 3
     settings.HAFAN_REPEAT_MISSING_DAYS = 30
     _seed()
+    if request.param == "summaries":
+        summaries_full_rebuild()
+        assert summaries_ready()
+    else:
+        sequence_refresh()
+        assert not summaries_ready()
 
 
 def test_counts_children_and_repeats(seeded: None) -> None:
@@ -138,6 +146,8 @@ def test_debriefs_information_calls_referrals_and_plans(seeded: None) -> None:
         ({"care_statuses": ("child_protection",)}, 1, 1),
         ({"placement_types": ("home",)}, 6, 3),
         ({"since": datetime.date(2026, 2, 1), "until": datetime.date(2026, 2, 28)}, 2, 2),
+        ({"since": datetime.date(2026, 1, 10), "until": datetime.date(2026, 3, 20)}, 4, 3),
+        ({"since": datetime.date(2025, 12, 25), "until": datetime.date(2026, 4, 1)}, 6, 3),
     ],
 )
 def test_filters(seeded: None, change: dict[str, Any], episodes: int, children: int) -> None:

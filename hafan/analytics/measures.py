@@ -26,6 +26,7 @@ from hafan.analytics.summaries import (
     children_by,
     children_counts,
     counts_by,
+    counts_by_each,
     monthly_children,
     split,
     summaries_ready,
@@ -309,14 +310,16 @@ def breakdowns(
         if by not in BREAKDOWNS:
             raise ValueError(f"Cannot break down by {by!r}: choose one of {', '.join(BREAKDOWNS)}.")
     use = summaries_ready() if summaries is None else summaries
-    part = split(filters) if use and not _dimension_filters(filters) else None
+    dimensions = _dimension_filters(filters)
+    where = _single_value(dimensions)  # e.g. looked-after children: counted by pair of dimensions
+    part = split(filters) if use and (not dimensions or where is not None) else None
     summarised = [by for by in bys if by in CUBE_DIMENSIONS] if part is not None else []
-    children = children_by(part, summarised) if part is not None and summarised else {}
+    children = children_by(part, summarised, where=where) if part is not None and summarised else {}
     out: dict[str, list[BreakdownRow]] = {}
+    names = ("episodes", "harm", "debriefs_due", "debriefs_held_in_time")
+    each = counts_by_each(filters, summarised, names) if summarised else {}
     for by in bys:
         if by in summarised:
-            names = ("episodes", "harm", "debriefs_due", "debriefs_held_in_time")
-            counts = counts_by(filters, (by,), names, summaries=True)
             out[by] = [
                 BreakdownRow(
                     value=value or "",
@@ -327,7 +330,7 @@ def breakdowns(
                     debriefs_due=figures["debriefs_due"],
                     debriefs_held_in_time=figures["debriefs_held_in_time"],
                 )
-                for (value,), figures in sorted(counts.items(), key=lambda item: item[0][0] or "")
+                for value, figures in sorted(each[by].items(), key=lambda item: item[0] or "")
                 if figures["episodes"]
             ]
         else:
@@ -373,14 +376,17 @@ class TrendRow:
 
 def trend(filters: Filters, by_month: bool = True, *, summaries: bool | None = None) -> list[TrendRow]:
     """Monthly episodes, distinct children and children with repeat episodes; every month of the period,
-    zero where there were none. For all councils together, whole months come from the monthly summaries."""
+    zero where there were none. For all councils together (or one value of one dimension), whole months come from
+    the monthly summaries."""
     if not by_month:
         raise ValueError("Only monthly trends are available.")
     rows = facts_for(filters)
     use = summaries_ready() if summaries is None else summaries
-    part = split(filters) if use and not _dimension_filters(filters) else None
+    dimensions = _dimension_filters(filters)
+    where = _single_value(dimensions)
+    part = split(filters) if use and (not dimensions or where is not None) else None
     if part is not None:
-        found = monthly_children(part)
+        found = monthly_children(part, where=where)
         rows = rows.filter(part.edges)
     else:
         found = {}

@@ -10,6 +10,13 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The dimensions every summary is kept by (all the dashboard's filters but the school, which is too fine to
+# summarise: a school filter reads the facts).
+CUBE_DIMENSIONS = ("council", "care_status", "age_band", "sex", "grade", "placement_type")
+# ... and each pair of them: the breakdowns of a page filtered by one value of one dimension (looked-after children
+# by council, by grade...) count children by pair.
+CUBE_PAIRS = tuple((a, b) for i, a in enumerate(CUBE_DIMENSIONS) for b in CUBE_DIMENSIONS[i + 1 :])
+
 
 class EpisodeFact(models.Model):
     episode = models.OneToOneField(
@@ -140,18 +147,20 @@ class EpisodeFact(models.Model):
         return f"Episode {self.episode_key} ({self.reported_on})"
 
 
-# The dimensions every summary is kept by (all the dashboard's filters but the school, which is too fine to
-# summarise: a school filter reads the facts).
-CUBE_DIMENSIONS = ("council", "care_status", "age_band", "sex", "grade", "placement_type")
+for _first, _second in CUBE_PAIRS:
+    for _kind in ("same", "repeat_same"):
+        models.DateField(null=True, blank=True).contribute_to_class(
+            EpisodeFact, f"prev_{_kind}_{_first}_and_{_second}_on"
+        )
 
 
 # The roll-ups MonthCube also holds, for pages with no dimension filter or one: all councils together ("total"), by
-# one dimension, by the two pairs the charts draw, and by where children were found (alone and with each dimension).
+# one dimension, by each pair (the charts draw two; a page filtered by one dimension breaks down by the others), and
+# by where children were found (alone and with each dimension).
 CUBE_LEVELS = (
     "total",
     *CUBE_DIMENSIONS,
-    "council,grade",
-    "age_band,sex",
+    *(f"{a},{b}" for a, b in CUBE_PAIRS),
     "found_council",
     *(f"{name},found_council" for name in CUBE_DIMENSIONS),
 )
@@ -220,6 +229,9 @@ class MonthlyCount(models.Model):
     )
     month = models.DateField()
     label = models.CharField(max_length=100, blank=True)
+    label2 = models.CharField(
+        max_length=100, blank=True, help_text=_("The second value, for a pair of dimensions.")
+    )
     from_month = models.DateField(null=True, blank=True)
     before_month = models.DateField(null=True, blank=True)
     n = models.IntegerField()

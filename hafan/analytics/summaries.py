@@ -36,6 +36,7 @@ from hafan.analytics.filters import Filters, month_start
 from hafan.analytics.models import (
     CUBE_DIMENSIONS,
     CUBE_LEVELS,
+    CUBE_PAIRS,
     EpisodeFact,
     MonthCube,
     MonthlyCount,
@@ -90,31 +91,50 @@ def count_facts(rows: QuerySet[EpisodeFact]) -> dict[str, int]:
 # --- Each child's sequence (pure)
 
 
+# Each child's sequence is followed by every dimension alone and by every pair of them (see CUBE_PAIRS).
+SEQUENCE_KEYS: tuple[tuple[str, ...], ...] = (*((d,) for d in CUBE_DIMENSIONS), *CUBE_PAIRS)
+
+
+def key_name(key: Sequence[str]) -> str:
+    """A key as MonthlyCount kinds and MonthCube levels name it: "council", "council,grade"."""
+    return ",".join(key)
+
+
+def key_column(kind: str, key: Sequence[str]) -> str:
+    """EpisodeFact's column: prev_same_council_on, prev_repeat_same_council_and_grade_on..."""
+    return f"prev_{kind}_{'_and_'.join(key)}_on"
+
+
 @dataclass(frozen=True)
 class SequenceColumns:
     prev_reported_on: datetime.date | None
     prev_repeat_on: datetime.date | None
     window_start_on: datetime.date | None
     prev_window_on: datetime.date | None
-    # By dimension (CUBE_DIMENSIONS): the previous fact with the same value, and the previous flagged one.
+    # By key (a dimension, or a pair: key_name): the previous fact with the same value(s), and the previous
+    # flagged fact; by dimension alone, the start of the previous window completed with the same value.
     prev_same: dict[str, datetime.date | None] = field(default_factory=dict)
     prev_repeat_same: dict[str, datetime.date | None] = field(default_factory=dict)
     prev_window_same: dict[str, datetime.date | None] = field(default_factory=dict)
 
     def as_fields(self) -> dict[str, datetime.date | None]:
         """EpisodeFact's column names and values."""
-        return {
+        out = {
             "prev_reported_on": self.prev_reported_on,
             "prev_repeat_on": self.prev_repeat_on,
             "window_start_on": self.window_start_on,
             "prev_window_on": self.prev_window_on,
-            **{f"prev_same_{name}_on": self.prev_same.get(name) for name in CUBE_DIMENSIONS},
-            **{f"prev_repeat_same_{name}_on": self.prev_repeat_same.get(name) for name in CUBE_DIMENSIONS},
-            **{f"prev_window_same_{name}_on": self.prev_window_same.get(name) for name in CUBE_DIMENSIONS},
         }
+        for key in SEQUENCE_KEYS:
+            out[key_column("same", key)] = self.prev_same.get(key_name(key))
+            out[key_column("repeat_same", key)] = self.prev_repeat_same.get(key_name(key))
+            if len(key) == 1:
+                out[key_column("window_same", key)] = self.prev_window_same.get(key_name(key))
+        return out
 
 
 SEQUENCE_FIELDS = [*SequenceColumns(None, None, None, None).as_fields(), "sampled"]
+_POSITIONS = [(key_name(key), [CUBE_DIMENSIONS.index(d) for d in key]) for key in SEQUENCE_KEYS]
 
 
 def sequence_columns(
@@ -123,34 +143,35 @@ def sequence_columns(
     """For one child's facts as (reported_at, reported_on, repeat flag, values of CUBE_DIMENSIONS) in report
     order: the date of the previous fact, of the previous flagged fact, the start of the window of `episodes`
     reports within `days` days that ends with this one (None when there is none), the previous such window's
-    start, and for each dimension the previous fact (flagged fact, window start) with the same value."""
+    start, and for each key (a dimension or a pair) the previous fact (flagged fact; for a dimension, window
+    start) with the same value(s)."""
     out: list[SequenceColumns] = []
     last_repeat: datetime.date | None = None
     last_window: datetime.date | None = None
-    last_same: dict[tuple[int, str], datetime.date] = {}
-    last_repeat_same: dict[tuple[int, str], datetime.date] = {}
-    last_window_same: dict[tuple[int, str], datetime.date] = {}
+    last_same: dict[tuple[str, tuple[str, ...]], datetime.date] = {}
+    last_repeat_same: dict[tuple[str, tuple[str, ...]], datetime.date] = {}
+    last_window_same: dict[tuple[str, tuple[str, ...]], datetime.date] = {}
     span = datetime.timedelta(days=days)
     for i, (reported_at, reported_on, repeat, values) in enumerate(facts):
         first = i - (episodes - 1)
         window = facts[first][1] if first >= 0 and reported_at - facts[first][0] <= span else None
-        keys = list(enumerate(values))
+        keys = [(name, tuple(values[p] for p in positions)) for name, positions in _POSITIONS]
         out.append(
             SequenceColumns(
                 prev_reported_on=facts[i - 1][1] if i else None,
                 prev_repeat_on=last_repeat,
                 window_start_on=window,
                 prev_window_on=last_window,
-                prev_same={CUBE_DIMENSIONS[d]: last_same.get((d, v)) for d, v in keys},
-                prev_repeat_same={CUBE_DIMENSIONS[d]: last_repeat_same.get((d, v)) for d, v in keys},
-                prev_window_same={CUBE_DIMENSIONS[d]: last_window_same.get((d, v)) for d, v in keys},
+                prev_same={name: last_same.get((name, v)) for name, v in keys},
+                prev_repeat_same={name: last_repeat_same.get((name, v)) for name, v in keys},
+                prev_window_same={name: last_window_same.get((name, v)) for name, v in keys if len(v) == 1},
             )
         )
         for key in keys:
             last_same[key] = reported_on
             if repeat:
                 last_repeat_same[key] = reported_on
-            if window is not None:
+            if window is not None and len(key[1]) == 1:
                 last_window_same[key] = window
         if repeat:
             last_repeat = reported_on
@@ -268,51 +289,48 @@ def summaries_rebuild(
 
 def _monthly_counts(facts: QuerySet[EpisodeFact]) -> Iterator[MonthlyCount]:
     repeat = facts.filter(repeat=True)
-    groupings: list[tuple[str, QuerySet[EpisodeFact], str, str | None, str | None]] = [
-        (MonthlyCount.CHILDREN, facts, "prev_reported_on", None, None),
-        (MonthlyCount.REPEAT_CHILDREN, repeat, "prev_repeat_on", None, None),
-        (
-            MonthlyCount.WINDOW_CHILDREN,
-            facts.filter(window_start_on__isnull=False),
-            "prev_window_on",
-            "window_start_on",
-            None,
-        ),
-    ]
     windows = facts.filter(window_start_on__isnull=False)
-    for name in CUBE_DIMENSIONS:
-        groupings.append((children_kind(name), facts, f"prev_same_{name}_on", None, name))
-        groupings.append((repeat_kind(name), repeat, f"prev_repeat_same_{name}_on", None, name))
-        groupings.append((window_kind(name), windows, f"prev_window_same_{name}_on", "window_start_on", name))
-    for kind, rows, before, start, label in groupings:
+    # (kind, facts, previous-date column, window-start column, the key's dimensions)
+    groupings: list[tuple[str, QuerySet[EpisodeFact], str, str | None, tuple[str, ...]]] = [
+        (MonthlyCount.CHILDREN, facts, "prev_reported_on", None, ()),
+        (MonthlyCount.REPEAT_CHILDREN, repeat, "prev_repeat_on", None, ()),
+        (MonthlyCount.WINDOW_CHILDREN, windows, "prev_window_on", "window_start_on", ()),
+    ]
+    for key in SEQUENCE_KEYS:
+        groupings.append((children_kind(key), facts, key_column("same", key), None, key))
+        groupings.append((repeat_kind(key), repeat, key_column("repeat_same", key), None, key))
+        if len(key) == 1:
+            groupings.append(
+                (window_kind(key), windows, key_column("window_same", key), "window_start_on", key)
+            )
+    for kind, rows, before, start, key in groupings:
         grouped = rows.annotate(before_month=TruncMonth(before))
-        keys = ["month", "before_month"]
+        keys = ["month", "before_month", *key]
         if start:
             grouped = grouped.annotate(from_month=TruncMonth(start))
             keys.append("from_month")
-        if label:
-            keys.append(label)
         for row in grouped.values(*keys).annotate(n=Count("id")).order_by().iterator(chunk_size=_BATCH):
             yield MonthlyCount(
                 kind=kind,
                 month=row["month"],
                 before_month=row["before_month"],
                 from_month=row.get("from_month"),
-                label=row[label] if label else "",
+                label=row[key[0]] if key else "",
+                label2=row[key[1]] if len(key) > 1 else "",
                 n=row["n"],
             )
 
 
-def children_kind(dimension: str) -> str:
-    return f"{MonthlyCount.CHILDREN}:{dimension}"
+def children_kind(key: Sequence[str]) -> str:
+    return f"{MonthlyCount.CHILDREN}:{key_name(key)}"
 
 
-def repeat_kind(dimension: str) -> str:
-    return f"{MonthlyCount.REPEAT_CHILDREN}:{dimension}"
+def repeat_kind(key: Sequence[str]) -> str:
+    return f"{MonthlyCount.REPEAT_CHILDREN}:{key_name(key)}"
 
 
-def window_kind(dimension: str) -> str:
-    return f"{MonthlyCount.WINDOW_CHILDREN}:{dimension}"
+def window_kind(key: Sequence[str]) -> str:
+    return f"{MonthlyCount.WINDOW_CHILDREN}:{key_name(key)}"
 
 
 def _level_dimensions(level: str) -> tuple[str, ...]:
@@ -440,6 +458,42 @@ def counts_by(
     return dict(out)
 
 
+def counts_by_each(
+    filters: Filters, dimensions: Sequence[str], names: Sequence[str]
+) -> dict[str, dict[str, dict[str, int]]]:
+    """`counts_by(filters, (d,), names)` for each dimension d, with the summaries built and the period split: each
+    dimension's whole months from its roll-up, and the part months from one read of the facts for all of them."""
+    part = split(filters)
+    out: dict[str, dict[str, dict[str, int]]] = {
+        d: defaultdict(lambda: dict.fromkeys(names, 0)) for d in dimensions
+    }
+    if part is None:
+        return {
+            d: {value: figures for (value,), figures in counts_by(filters, (d,), names).items()}
+            for d in dimensions
+        }
+    for d in dimensions:
+        level = _level_for(filters, (d,))
+        for row in (
+            MonthCube.objects.filter(part.whole, level=level, **_dimensions(filters))
+            .values(d)
+            .annotate(**{f"n_{name}": Sum(name) for name in names})
+            .order_by()
+        ):
+            for name in names:
+                out[d][row[d]][name] += int(row[f"n_{name}"] or 0)
+    for row in (
+        EpisodeFact.objects.filter(part.edges, **filters.orm())
+        .values(*dimensions)
+        .annotate(**{f"n_{name}": COUNTS[name] for name in names})
+        .order_by()
+    ):
+        for d in dimensions:
+            for name in names:
+                out[d][row[d]][name] += int(row[f"n_{name}"] or 0)
+    return {d: dict(values) for d, values in out.items()}
+
+
 # What makes a fact count for each kind of child, and the date that must be before the period for it to be the
 # child's first such fact in the period.
 _KINDS = {
@@ -463,53 +517,113 @@ def children_counts(part: Split) -> dict[str, int]:
     together, exactly: each child counted at their first such fact in the period."""
     since = part.filters.since
     s0 = month_start(since)
+    after_s0 = _month_end(s0) + datetime.timedelta(days=1)
     aligned = since == s0
     facts = EpisodeFact.objects.filter(reported_on__gte=since, reported_on__lte=part.filters.until)
-    out = {}
+    out: dict[str, int] = {}
+    corrections: dict[str, Q] = {}
     for kind, (_, before, start) in _KINDS.items():
         # Whole months: decided by the month of the previous fact (and of the window's start), except where that
-        # month is the part month the period starts in, which the facts decide to the day.
+        # month is the part month the period starts in, which the facts decide to the day (below).
         sure = Q(before_month__isnull=True) | Q(before_month__lt=s0)
         if start:
             sure &= Q(from_month__gte=s0) if aligned else Q(from_month__gt=s0)
-        n = MonthlyCount.objects.filter(sure, part.whole, kind=kind).aggregate(n=Coalesce(Sum("n"), 0))["n"]
-        edge_facts = facts.filter(part.edges)
-        n += edge_facts.filter(_first_in_period(kind, since)).count()
-        if not aligned:
-            in_s0 = Q(**{f"{before}__gte": s0, f"{before}__lt": _month_end(s0) + datetime.timedelta(days=1)})
-            if start:
-                in_s0 |= Q(
-                    **{f"{start}__gte": s0, f"{start}__lt": _month_end(s0) + datetime.timedelta(days=1)}
-                )
-            n += facts.filter(part.whole).filter(in_s0).filter(_first_in_period(kind, since)).count()
-        out[kind] = int(n)
+        out[kind] = int(
+            MonthlyCount.objects.filter(sure, part.whole, kind=kind).aggregate(n=Coalesce(Sum("n"), 0))["n"]
+        )
+        in_s0 = Q(**{f"{before}__gte": s0, f"{before}__lt": after_s0})
+        if start:
+            in_s0 |= Q(**{f"{start}__gte": s0, f"{start}__lt": after_s0})
+        corrections[kind] = in_s0
+    # The part months at either end, all kinds in one read.
+    edges = facts.filter(part.edges).aggregate(
+        **{kind: Count("id", filter=_first_in_period(kind, since)) for kind in _KINDS}
+    )
+    for kind in _KINDS:
+        out[kind] += edges[kind]
+    if not aligned:
+        either = Q()
+        for in_s0 in corrections.values():
+            either |= in_s0
+        exact = (
+            facts.filter(part.whole)
+            .filter(either)
+            .aggregate(
+                **{
+                    kind: Count("id", filter=corrections[kind] & _first_in_period(kind, since))
+                    for kind in _KINDS
+                }
+            )
+        )
+        for kind in _KINDS:
+            out[kind] += exact[kind]
     return out
 
 
-def monthly_children(part: Split) -> dict[datetime.date, tuple[int, int, int]]:
+def monthly_children(
+    part: Split, *, where: tuple[str, str] | None = None
+) -> dict[datetime.date, tuple[int, int, int]]:
     """For each whole month: episodes, distinct children and children with the repeat flag (a child counts in a
-    month at their first fact of the month: the previous one is in an earlier month)."""
+    month at their first fact of the month: the previous one is in an earlier month), for all councils together
+    or, with `where` (dimension, value), among the facts with that one value."""
     first_in_month = Q(before_month__isnull=True) | Q(before_month__lt=F("month"))
+    kinds = (MonthlyCount.CHILDREN, MonthlyCount.REPEAT_CHILDREN)
+    counts = MonthlyCount.objects.filter(part.whole)
+    if where:
+        kinds = (children_kind((where[0],)), repeat_kind((where[0],)))
+        counts = counts.filter(label=where[1])
     out: dict[datetime.date, list[int]] = defaultdict(lambda: [0, 0, 0])
     for row in (
-        MonthlyCount.objects.filter(
-            part.whole, kind__in=(MonthlyCount.CHILDREN, MonthlyCount.REPEAT_CHILDREN)
-        )
+        counts.filter(kind__in=kinds)
         .values("month", "kind")
         .annotate(all=Sum("n"), first=Sum("n", filter=first_in_month))
         .order_by()
     ):
         figures = out[row["month"]]
-        if row["kind"] == MonthlyCount.CHILDREN:
+        if row["kind"] == kinds[0]:
             figures[0], figures[1] = row["all"], row["first"] or 0
         else:
             figures[2] = row["first"] or 0
     return {month: (a, b, c) for month, (a, b, c) in out.items()}
 
 
-def children_by(part: Split, dimensions: Sequence[str]) -> dict[str, dict[str, tuple[int, int, int]]]:
+@dataclass(frozen=True)
+class _Target:
+    """How children by one dimension are read: its key (the dimension, or the pair with the filtered one), which
+    MonthlyCount label holds its value, and which holds the filtered value."""
+
+    dimension: str
+    key: tuple[str, ...]
+    value_label: str
+    where_label: str | None
+
+    @property
+    def windows(self) -> bool:
+        return len(self.key) == 1
+
+    def columns(self) -> list[str]:
+        kinds = ("same", "repeat_same", "window_same") if self.windows else ("same", "repeat_same")
+        return [key_column(kind, self.key) for kind in kinds]
+
+
+def _target(dimension: str, where: tuple[str, str] | None) -> _Target:
+    if where is None or where[0] == dimension:
+        return _Target(dimension, (dimension,), "label", "label" if where else None)
+    first, second = sorted((where[0], dimension), key=CUBE_DIMENSIONS.index)
+    return _Target(
+        dimension,
+        (first, second),
+        "label" if dimension == first else "label2",
+        "label" if where[0] == first else "label2",
+    )
+
+
+def children_by(
+    part: Split, dimensions: Sequence[str], *, where: tuple[str, str] | None = None
+) -> dict[str, dict[str, tuple[int, int, int]]]:
     """For each dimension, for each of its values: distinct children, children with the repeat flag, and children
-    with N episodes in D days inside the period (all councils together).
+    with N episodes in D days inside the period, for all councils together or, with `where` (dimension, value),
+    among the facts with that one value (then by pair of dimensions, and without the windows: 0).
 
     From W1, the period's first whole month, a child counts at their first such fact with that value (the previous
     one with the same value is before W1, or for windows the previous window with that value started before W1):
@@ -517,102 +631,100 @@ def children_by(part: Split, dimensions: Sequence[str]) -> dict[str, dict[str, t
     mid-month), the children of those days are read back with their facts in the period, and those not counted
     from W1 with the same value are added."""
     since, until, w1 = part.filters.since, part.filters.until, part.first_month
+    targets = [_target(d, where) for d in dimensions]
     out: dict[str, dict[str, list[int]]] = {d: defaultdict(lambda: [0, 0, 0]) for d in dimensions}
-    kinds = {
-        **{children_kind(d): (d, 0) for d in dimensions},
-        **{repeat_kind(d): (d, 1) for d in dimensions},
-        **{window_kind(d): (d, 2) for d in dimensions},
-    }
-    for kind, label, n in (
-        MonthlyCount.objects.filter(part.whole, kind__in=list(kinds))
-        .filter(Q(before_month__isnull=True) | Q(before_month__lt=w1))
-        .filter(Q(from_month__isnull=True) | Q(from_month__gte=w1))
-        .values("kind", "label")
-        .annotate(n=Sum("n"))
-        .order_by()
-        .values_list("kind", "label", "n")
-    ):
-        dimension, i = kinds[kind]
-        out[dimension][label][i] += n
-    tail = EpisodeFact.objects.filter(reported_on__gt=_month_end(part.last_month), reported_on__lte=until)
-    for d in dimensions:
-        first = {
-            name: Q(**{f"{before}__isnull": True}) | Q(**{f"{before}__lt": w1})
-            for name, before in (
-                ("children", f"prev_same_{d}_on"),
-                ("repeat", f"prev_repeat_same_{d}_on"),
-                ("window", f"prev_window_same_{d}_on"),
-            )
-        }
-        for row in (
-            tail.values(d)
-            .annotate(
-                c=Count("id", filter=first["children"]),
-                r=Count("id", filter=Q(repeat=True) & first["repeat"]),
-                w=Count("id", filter=Q(window_start_on__gte=w1) & first["window"]),
-            )
+    facts = EpisodeFact.objects.filter(**({where[0]: where[1]} if where else {}))
+    for target in targets:
+        kinds = {children_kind(target.key): 0, repeat_kind(target.key): 1}
+        if target.windows:
+            kinds[window_kind(target.key)] = 2
+        counts = MonthlyCount.objects.filter(part.whole, kind__in=list(kinds)).filter(
+            Q(before_month__isnull=True) | Q(before_month__lt=w1),
+            Q(from_month__isnull=True) | Q(from_month__gte=w1),
+        )
+        if where and target.where_label:
+            counts = counts.filter(**{target.where_label: where[1]})
+        for kind, label, n in (
+            counts.values("kind", target.value_label)
+            .annotate(n=Sum("n"))
             .order_by()
+            .values_list("kind", target.value_label, "n")
         ):
-            figures = out[d][row[d]]
-            figures[0], figures[1], figures[2] = (
-                figures[0] + row["c"],
-                figures[1] + row["r"],
-                figures[2] + row["w"],
-            )
+            out[target.dimension][label][kinds[kind]] += n
+        first = [Q(**{f"{c}__isnull": True}) | Q(**{f"{c}__lt": w1}) for c in target.columns()]
+        counted = {
+            "c": Count("id", filter=first[0]),
+            "r": Count("id", filter=Q(repeat=True) & first[1]),
+        }
+        if target.windows:
+            counted["w"] = Count("id", filter=Q(window_start_on__gte=w1) & first[2])
+        tail = facts.filter(reported_on__gt=_month_end(part.last_month), reported_on__lte=until)
+        for row in tail.values(target.dimension).annotate(**counted).order_by():
+            figures = out[target.dimension][row[target.dimension]]
+            for i, name in enumerate(("c", "r", "w")):
+                figures[i] += row.get(name, 0)
     if since < w1:
-        _add_children_before(out, since, until, w1)
+        _add_children_before(out, targets, facts, since, until, w1)
+    if where:  # the filtered dimension's own table has the one value
+        for target in targets:
+            if target.dimension == where[0]:
+                out[target.dimension] = defaultdict(
+                    lambda: [0, 0, 0], {where[1]: out[target.dimension][where[1]]}
+                )
     return {d: {label: (a, b, c) for label, (a, b, c) in values.items()} for d, values in out.items()}
 
 
 def _add_children_before(
-    out: dict[str, dict[str, list[int]]], since: datetime.date, until: datetime.date, w1: datetime.date
+    out: dict[str, dict[str, list[int]]],
+    targets: list[_Target],
+    facts: QuerySet[EpisodeFact],
+    since: datetime.date,
+    until: datetime.date,
+    w1: datetime.date,
 ) -> None:
     """The children of the days before W1 not already counted from W1 with the same value (see children_by).
 
     A (child, value) pair seen before W1 is counted from W1 too exactly when the child's first fact from W1 with
     that value (flagged fact; window starting from W1) has its previous one on or after `since`: so only the
     facts before W1 and those first facts are read back."""
-    dimensions = list(out)
-    kinds = ("same", "repeat_same", "window_same")
-    previous = [f"prev_{kind}_{d}_on" for d in dimensions for kind in kinds]
+    dimensions = [t.dimension for t in targets]
+    previous = [c for t in targets for c in t.columns()]
     first_from_w1 = Q()
     for name in previous:
         first_from_w1 |= Q(**{f"{name}__gte": since, f"{name}__lt": w1})
     # The keys first (a few thousand): given as a list, PostgreSQL looks each child up in the (child, time) index
     # rather than scanning the table to join it.
     early = sorted(
-        set(
-            EpisodeFact.objects.filter(reported_on__gte=since, reported_on__lt=w1).values_list(
-                "child_key", flat=True
-            )
-        )
+        set(facts.filter(reported_on__gte=since, reported_on__lt=w1).values_list("child_key", flat=True))
     )
     rows: list[tuple[Any, ...]] = list(
-        EpisodeFact.objects.filter(child_key__in=early, reported_on__gte=since, reported_on__lte=until)
+        facts.filter(child_key__in=early, reported_on__gte=since, reported_on__lte=until)
         .filter(Q(reported_on__lt=w1) | Q(window_start_on__gte=since, window_start_on__lt=w1) | first_from_w1)
         .order_by()
         .values_list("child_key", "reported_on", "repeat", "window_start_on", *dimensions, *previous)
     )
     before = [r for r in rows if r[1] < w1]
     later = [r for r in rows if r[1] >= w1]
-    offset = 4 + len(dimensions)
 
     def inside(day: datetime.date | None) -> bool:
         return day is not None and since <= day < w1
 
-    for j, d in enumerate(dimensions):
+    column = 4 + len(dimensions)
+    for j, target in enumerate(targets):
         v = 4 + j
-        same, repeat_same, window_same = (offset + 3 * j + k for k in range(3))
-        seen = (
-            {(r[0], r[v]) for r in before},
-            {(r[0], r[v]) for r in before if r[2]},
-            {(r[0], r[v]) for r in rows if inside(r[3])},
-        )
-        counted = (
+        same, repeat_same = column, column + 1
+        seen = [{(r[0], r[v]) for r in before}, {(r[0], r[v]) for r in before if r[2]}]
+        counted = [
             {(r[0], r[v]) for r in later if inside(r[same])},
             {(r[0], r[v]) for r in later if r[2] and inside(r[repeat_same])},
-            {(r[0], r[v]) for r in later if r[3] is not None and r[3] >= w1 and inside(r[window_same])},
-        )
-        for i in range(3):
+        ]
+        if target.windows:
+            window_same = column + 2
+            seen.append({(r[0], r[v]) for r in rows if inside(r[3])})
+            counted.append(
+                {(r[0], r[v]) for r in later if r[3] is not None and r[3] >= w1 and inside(r[window_same])}
+            )
+        column += len(target.columns())
+        for i in range(len(seen)):
             for _child, value in seen[i] - counted[i]:
-                out[d][value][i] += 1
+                out[target.dimension][value][i] += 1

@@ -47,6 +47,16 @@ AGE_BAND_EDGES = [(10, "0-10"), (13, "11-13"), (15, "14-15"), (17, "16-17")]
 # The dimensions children are counted by (hafan.analytics.models.CUBE_DIMENSIONS, which this pure module does not
 # import).
 SEQUENCE_DIMENSIONS = ("council", "care_status", "age_band", "sex", "grade", "placement_type")
+SEQUENCE_KEYS = (
+    *((d,) for d in SEQUENCE_DIMENSIONS),
+    *((a, b) for i, a in enumerate(SEQUENCE_DIMENSIONS) for b in SEQUENCE_DIMENSIONS[i + 1 :]),
+)
+
+
+def _sequence_kinds(key: tuple[str, ...]) -> tuple[str, ...]:
+    """Windows are followed by dimension alone; the rest by each dimension and each pair."""
+    return ("same", "repeat_same", "window_same") if len(key) == 1 else ("same", "repeat_same")
+
 
 # The columns `episode_fact_chunks` yields, in EpisodeFact's column names (COPY order for the benchmark).
 COLUMNS = [
@@ -83,11 +93,7 @@ COLUMNS = [
     "prev_repeat_on",
     "window_start_on",
     "prev_window_on",
-    *(
-        f"prev_{kind}_{name}_on"
-        for kind in ("same", "repeat_same", "window_same")
-        for name in SEQUENCE_DIMENSIONS
-    ),
+    *(f"prev_{kind}_{'_and_'.join(key)}_on" for key in SEQUENCE_KEYS for kind in _sequence_kinds(key)),
     "sampled",
     "refreshed_at",
 ]
@@ -473,22 +479,27 @@ def sequence_arrays(
         "window_start_on": window_start,
         "prev_window_on": np.where(has_window, window_start[last_window], nat),
     }
+    codes = {}
     for name in SEQUENCE_DIMENSIONS:
-        # Each (child, value) group's rows together, still in time order, then the same as above within groups.
-        _, codes = np.unique(values[name].astype(str), return_inverse=True)
-        group = child.astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes
+        _, codes[name] = np.unique(values[name].astype(str), return_inverse=True)
+    for key in SEQUENCE_KEYS:
+        # Each (child, value(s)) group's rows together, still in time order, then the same as above within groups.
+        combined = np.zeros(child.size, dtype=np.int64)
+        for name in key:
+            combined = combined * (int(codes[name].max(initial=0)) + 1) + codes[name]
+        group = child.astype(np.int64) * (int(combined.max(initial=0)) + 1) + combined
         order = np.lexsort((index, group))
         sorted_group, sorted_on = group[order], reported_on[order]
-        same, has_same = _last_before(sorted_group, np.ones(child.size, dtype=bool))
-        same_repeat, has_same_repeat = _last_before(sorted_group, repeat[order])
-        prev_same = np.full(child.size, nat)
-        prev_same[order] = np.where(has_same, sorted_on[same], nat)
-        prev_repeat_same = np.full(child.size, nat)
-        prev_repeat_same[order] = np.where(has_same_repeat, sorted_on[same_repeat], nat)
-        same_window, has_same_window = _last_before(sorted_group, in_window[order])
-        prev_window_same = np.full(child.size, nat)
-        prev_window_same[order] = np.where(has_same_window, window_start[order][same_window], nat)
-        out[f"prev_same_{name}_on"] = prev_same
-        out[f"prev_repeat_same_{name}_on"] = prev_repeat_same
-        out[f"prev_window_same_{name}_on"] = prev_window_same
+        suffix = "_and_".join(key)
+        for kind, marked, dates in (
+            ("same", np.ones(child.size, dtype=bool), sorted_on),
+            ("repeat_same", repeat[order], sorted_on),
+            ("window_same", in_window[order], window_start[order]),
+        ):
+            if kind not in _sequence_kinds(key):
+                continue
+            last, has_last = _last_before(sorted_group, marked)
+            column = np.full(child.size, nat)
+            column[order] = np.where(has_last, dates[last], nat)
+            out[f"prev_{kind}_{suffix}_on"] = column
     return out

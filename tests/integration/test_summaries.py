@@ -24,6 +24,7 @@ from hafan.analytics.models import CUBE_DIMENSIONS, EpisodeFact, MonthCube, Mont
 from hafan.analytics.refresh import analytics_refresh, episode_facts_refresh
 from hafan.analytics.summaries import (
     SAMPLE_EVERY,
+    SEQUENCE_KEYS,
     counts_by,
     sequence_columns,
     sequence_refresh,
@@ -32,6 +33,7 @@ from hafan.analytics.summaries import (
 )
 from hafan.analytics.synthetic import SAMPLE_EVERY as SYNTHETIC_SAMPLE_EVERY
 from hafan.analytics.synthetic import SEQUENCE_DIMENSIONS, episode_fact_chunks
+from hafan.analytics.synthetic import SEQUENCE_KEYS as SYNTHETIC_SEQUENCE_KEYS
 from hafan.episodes.services import episode_record_return
 from hafan.people.services import PersonDetails
 
@@ -77,6 +79,9 @@ def test_the_sequence_columns_by_hand() -> None:
     ]
     assert [c.prev_repeat_same["council"] for c in got] == [None, None, None, D(2026, 1, 25), None, None]
     assert [c.prev_same["sex"] for c in got] == [c.prev_reported_on for c in got]  # always the same value
+    # Pairs: every report here is graded high, so council and grade together follow the council.
+    assert [c.prev_same["council,grade"] for c in got] == [c.prev_same["council"] for c in got]
+    assert [c.prev_repeat_same["council,grade"] for c in got] == [c.prev_repeat_same["council"] for c in got]
     # The window ending 25 Jan (Newport) is the previous Newport window for 1 Mar; Torfaen's first ends 6 Mar.
     assert [c.prev_window_same["council"] for c in got] == [None, None, None, D(2026, 1, 1), None, None]
 
@@ -84,6 +89,7 @@ def test_the_sequence_columns_by_hand() -> None:
 def test_the_generator_works_the_sequence_columns_out_by_the_same_rule() -> None:
     assert SYNTHETIC_SAMPLE_EVERY == SAMPLE_EVERY
     assert SEQUENCE_DIMENSIONS == CUBE_DIMENSIONS
+    assert SYNTHETIC_SEQUENCE_KEYS == SEQUENCE_KEYS
     (chunk,) = list(episode_fact_chunks(3000, end=D(2026, 11, 26), chunk_size=3000, repeat_episodes=3))
     by_child: dict[int, list[int]] = defaultdict(list)
     for i, child in enumerate(chunk["child_key"]):
@@ -358,3 +364,25 @@ def test_the_refresh_keeps_the_summaries_as_a_full_rebuild_would(
     assert _summaries() == _rebuilt()
     assert sum(row.episodes for row in MonthCube.objects.filter(level="")) == EpisodeFact.objects.count() == 1
     assert sum(row.episodes for row in MonthCube.objects.filter(level="total")) == 1
+
+
+@pytest.mark.parametrize(
+    "chosen",
+    [
+        {"care_statuses": ("looked_after",)},
+        {"councils": ("TCBC",)},
+        {"grades": ("high",)},
+        {"sexes": ("female",)},
+    ],
+)
+@pytest.mark.parametrize(
+    ("since", "until"), [(D(2025, 9, 1), D(2026, 6, 30)), (D(2025, 10, 9), D(2026, 5, 17))]
+)
+def test_breakdowns_of_one_filtered_value_are_counted_by_pair_exactly(
+    store: None, chosen: dict[str, tuple[str, ...]], since: datetime.date, until: datetime.date
+) -> None:
+    filters = Filters(since=since, until=until, **chosen)
+    bys = ("council", "care_status", "age_band", "sex", "grade", "placement_type")
+    through = breakdowns(filters, bys, summaries=True)
+    assert through == {by: breakdown(filters, by, summaries=False) for by in bys}
+    assert sum(row.children for row in through["council"]) > 0

@@ -86,6 +86,10 @@ def typical_filters(today: datetime.date, council: str) -> dict[str, Filters]:
         "ten years, looked-after children": Filters(
             since=ten_years, until=today, care_statuses=("looked_after",)
         ),
+        # Two values: counted from the facts, not the summaries.
+        "ten years, two councils": Filters(
+            since=ten_years, until=today, councils=(council, next(c for c in COUNCILS if c != council))
+        ),
     }
 
 

@@ -155,6 +155,17 @@ def _base(description: str) -> dict[str, Any]:
     }
 
 
+def _monthly_data(
+    rows: Sequence[Sequence[Any]], months: Sequence[datetime.date], series: Sequence[str]
+) -> dict[str, Any]:
+    """A monthly chart's data: one record per (month, series), keyed by the month's first day."""
+    return {
+        "values": _long_values(
+            rows, category="month", series=series, value="count", keys=[m.isoformat() for m in months]
+        )
+    }
+
+
 def line_spec(
     *,
     description: str,
@@ -166,11 +177,7 @@ def line_spec(
 ) -> dict[str, Any]:
     """Monthly lines, one per series: rows are (month label, n per series), months the matching first days."""
     spec = _base(description)
-    spec["data"] = {
-        "values": _long_values(
-            rows, category="month", series=series, value="count", keys=[m.isoformat() for m in months]
-        )
-    }
+    spec["data"] = _monthly_data(rows, months, series)
     spec["mark"] = {"type": "line", "point": True}
     spec["encoding"] = {
         "x": {"field": "month", "type": "temporal", "timeUnit": "yearmonth", "title": x_title},
@@ -243,11 +250,7 @@ def grouped_bar_spec(
 ) -> dict[str, Any]:
     """Monthly bars side by side, one per series."""
     spec = _base(description)
-    spec["data"] = {
-        "values": _long_values(
-            rows, category="month", series=series, value="count", keys=[m.isoformat() for m in months]
-        )
-    }
+    spec["data"] = _monthly_data(rows, months, series)
     spec["mark"] = {"type": "bar"}
     spec["encoding"] = {
         "x": {"field": "month", "type": "ordinal", "timeUnit": "yearmonth", "title": x_title},

@@ -317,7 +317,7 @@ def breakdowns(
     children = children_by(part, summarised, where=where) if part is not None and summarised else {}
     out: dict[str, list[BreakdownRow]] = {}
     names = ("episodes", "harm", "debriefs_due", "debriefs_held_in_time")
-    each = counts_by_each(filters, summarised, names) if summarised else {}
+    each = counts_by_each(part, summarised, names) if part is not None and summarised else {}
     for by in bys:
         if by in summarised:
             out[by] = [

@@ -420,6 +420,19 @@ def _level_for(filters: Filters, group: Sequence[str]) -> str | None:
     return "" if wanted <= set(CUBE_DIMENSIONS) else None
 
 
+def _whole_months(part: Split, level: str) -> QuerySet[MonthCube]:
+    """The MonthCube rows of the period's whole months at a level, under the period's filters."""
+    return MonthCube.objects.filter(part.whole, level=level, **_dimensions(part.filters))
+
+
+def _grouped(
+    rows: QuerySet[Any], group: Sequence[str], aggregates: dict[str, Any]
+) -> Iterable[dict[str, Any]]:
+    if not group:  # one row: values() with no fields would group by every row's id
+        return [rows.aggregate(**aggregates)]
+    return rows.values(*group).annotate(**aggregates).order_by()
+
+
 def counts_by(
     filters: Filters,
     group: Sequence[str] = (),
@@ -441,49 +454,30 @@ def counts_by(
             for name in names:
                 figures[name] += int(row[f"n_{name}"] or 0)
 
-    def grouped(rows: QuerySet[Any], aggregates: dict[str, Any]) -> Iterable[dict[str, Any]]:
-        if not group:  # one row: values() with no fields would group by every row's id
-            return [rows.aggregate(**aggregates)]
-        return rows.values(*group).annotate(**aggregates).order_by()
-
     if part is not None and level is not None:
-        add(
-            grouped(
-                MonthCube.objects.filter(part.whole, level=level, **_dimensions(filters)),
-                {f"n_{name}": Sum(name) for name in names},
-            )
-        )
+        add(_grouped(_whole_months(part, level), group, {f"n_{name}": Sum(name) for name in names}))
         facts = facts.filter(part.edges)
-    add(grouped(facts, {f"n_{name}": COUNTS[name] for name in names}))
+    add(_grouped(facts, group, {f"n_{name}": COUNTS[name] for name in names}))
     return dict(out)
 
 
 def counts_by_each(
-    filters: Filters, dimensions: Sequence[str], names: Sequence[str]
+    part: Split, dimensions: Sequence[str], names: Sequence[str]
 ) -> dict[str, dict[str, dict[str, int]]]:
-    """`counts_by(filters, (d,), names)` for each dimension d, with the summaries built and the period split: each
+    """`counts_by(part.filters, (d,), names)` for each dimension d (no filter, or one value of one dimension): each
     dimension's whole months from its roll-up, and the part months from one read of the facts for all of them."""
-    part = split(filters)
     out: dict[str, dict[str, dict[str, int]]] = {
         d: defaultdict(lambda: dict.fromkeys(names, 0)) for d in dimensions
     }
-    if part is None:
-        return {
-            d: {value: figures for (value,), figures in counts_by(filters, (d,), names).items()}
-            for d in dimensions
-        }
     for d in dimensions:
-        level = _level_for(filters, (d,))
-        for row in (
-            MonthCube.objects.filter(part.whole, level=level, **_dimensions(filters))
-            .values(d)
-            .annotate(**{f"n_{name}": Sum(name) for name in names})
-            .order_by()
-        ):
+        level = _level_for(part.filters, (d,))
+        if level is None:
+            raise ValueError(f"The summaries hold no roll-up by {d} for these filters.")
+        for row in _grouped(_whole_months(part, level), (d,), {f"n_{name}": Sum(name) for name in names}):
             for name in names:
                 out[d][row[d]][name] += int(row[f"n_{name}"] or 0)
     for row in (
-        EpisodeFact.objects.filter(part.edges, **filters.orm())
+        EpisodeFact.objects.filter(part.edges, **part.filters.orm())
         .values(*dimensions)
         .annotate(**{f"n_{name}": COUNTS[name] for name in names})
         .order_by()
